@@ -1,0 +1,45 @@
+using System.CommandLine;
+using AnyRes.Core;
+using TorchSharp;
+
+namespace AnyRes.Cli;
+
+/// <summary>What every verb shares: the device option and turning user errors into one line and a non-zero exit.</summary>
+public static class CliCommon
+{
+    public static readonly Option<string> DeviceOption = new("--device")
+    {
+        Description = "Where tensors live: cpu, cuda or cuda:N",
+        DefaultValueFactory = _ => "cpu",
+        Recursive = true,
+    };
+
+    public static torch.Device Device(ParseResult result) => TorchRuntime.ParseDevice(result.GetValue(DeviceOption)!);
+
+    /// <summary>Exit code for a user error (bad input, bad flag): the command could not proceed.</summary>
+    public const int UserError = 2;
+
+    public static int Invoke(RootCommand root, string[] args)
+    {
+        try
+        {
+            return root.Parse(args).Invoke();
+        }
+        catch (AnyResException e)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return UserError;
+        }
+    }
+
+    /// <summary>Wraps a verb's body so user errors print one line; unexpected exceptions keep their stack trace.</summary>
+    public static Func<ParseResult, int> Action(Func<ParseResult, int> body) => result =>
+    {
+        try { return body(result); }
+        catch (AnyResException e)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return UserError;
+        }
+    };
+}

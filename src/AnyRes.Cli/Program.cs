@@ -1,0 +1,8 @@
+using System.CommandLine;
+using AnyRes.Cli;
+using AnyRes.Cli.Commands;
+
+var root = new RootCommand("AnyRes: train image generators on photos at their native resolutions and synthesise images at any resolution (Chai et al., ECCV 2022).");
+root.Options.Add(CliCommon.DeviceOption);
+root.Subcommands.Add(DoctorCommand.Create());
+return CliCommon.Invoke(root, args);

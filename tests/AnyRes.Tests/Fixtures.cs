@@ -1,0 +1,60 @@
+using System.Text.Json.Nodes;
+using AnyRes.Core;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace AnyRes.Tests;
+
+/// <summary>
+/// Parity fixtures produced by the reference code. Tests read them from the copy in tests/fixtures, or from the folder named
+/// by ANYRES_FIXTURES (an independent set of identically named files): every module is built from the constructor arguments
+/// in the file's own metadata, never from values assumed here.
+/// </summary>
+public sealed class Fixture : IDisposable
+{
+    public required string Name { get; init; }
+    public required SafetensorsFile File { get; init; }
+    /// <summary>The parsed <c>fixture</c> JSON document from the header metadata.</summary>
+    public required JsonObject Meta { get; init; }
+
+    /// <summary>Constructor arguments recorded by the reference.</summary>
+    public JsonObject Args => Meta["constructor"]?.AsObject() ?? throw new KeyNotFoundException($"{Name}: no constructor arguments in metadata");
+
+    public static string Folder =>
+        Environment.GetEnvironmentVariable("ANYRES_FIXTURES") is { Length: > 0 } env ? env : Path.Combine(AppContext.BaseDirectory, "fixtures");
+
+    public static Fixture Load(string fileName)
+    {
+        var path = Path.Combine(Folder, fileName);
+        var file = SafetensorsFile.Read(path);
+        var meta = JsonNode.Parse(file.Metadata["fixture"])!.AsObject();
+        return new Fixture { Name = fileName, File = file, Meta = meta };
+    }
+
+    public Tensor this[string name] => File.Tensors.TryGetValue(name, out var t) ? t : throw new KeyNotFoundException($"{Name}: no tensor '{name}'");
+    public bool Has(string name) => File.Tensors.ContainsKey(name);
+    public IEnumerable<string> Names(string prefix) => File.Tensors.Keys.Where(k => k.StartsWith(prefix)).Select(k => k[prefix.Length..]);
+
+    /// <summary>The <c>state.*</c> tensors with the prefix removed: a state dict to load into the module under test.</summary>
+    public Dictionary<string, Tensor> State() => Names("state.").ToDictionary(k => k, k => this["state." + k]);
+
+    public void Dispose() { foreach (var t in File.Tensors.Values) t.Dispose(); }
+}
+
+public static class Close
+{
+    /// <summary>Asserts |a − b| ≤ atol + rtol·|b| elementwise (b = the reference's value), reporting the worst element.</summary>
+    public static void Assert(Tensor actual, Tensor expected, double atol, double rtol, string what)
+    {
+        Xunit.Assert.Equal(expected.shape, actual.shape);
+        using var a = actual.detach().cpu().to(float64);
+        using var b = expected.detach().cpu().to(float64);
+        using var excess = (a - b).abs() - (b.abs() * rtol + atol);
+        var worst = excess.max().item<double>();
+        if (worst > 0)
+        {
+            using var diff = (a - b).abs();
+            Xunit.Assert.Fail($"{what}: max |a-b| = {diff.max().item<double>():g4} exceeds tolerance {atol:g2} + {rtol:g2}|b| (by {worst:g4})");
+        }
+    }
+}
