@@ -67,8 +67,30 @@ public abstract class ImageDataset
 
     protected (ImageEntry Image, bool Mirrored) Item(int index) => (Images[index % Images.Count], index >= Images.Count);
 
-    /// <summary>The JPEG DCT scale (eighths) whose decode of an m-pixel side is still at least <paramref name="needed"/> pixels.</summary>
-    protected static int Eighths(int side, int needed, bool fast) => fast ? Math.Clamp((8 * needed + side - 1) / side, 1, 8) : 8;
+    /// <summary>
+    /// The JPEG DCT scale in eighths (1, 2, 4 or 8: few distinct decodes to cache) whose decode of an m-pixel side is still at least
+    /// <paramref name="needed"/> pixels.
+    /// </summary>
+    protected static int Eighths(int side, int needed, bool fast)
+    {
+        if (!fast) return 8;
+        int k = 1;
+        while (k < 8 && k * side < 8 * needed) k *= 2;
+        return k;
+    }
+
+    /// <summary>
+    /// The p×p window at (x, y) of the m×m square at (cropX, cropY) resized to N×N: decodes only the native region the Lanczos
+    /// kernel reaches (at the DCT scale chosen for N), then resamples it.
+    /// </summary>
+    protected RgbImage Resample(ImageEntry image, int cropX, int cropY, int side, int n, int x, int y, int p, bool fast)
+    {
+        double ratio = (double)side / n, reach = Lanczos.Reach(ratio) + 1;
+        var region = Source.DecodeRegion(image, Eighths(side, n, fast),
+            cropX + x * ratio - reach, cropY + y * ratio - reach, cropX + (x + p) * ratio + reach, cropY + (y + p) * ratio + reach);
+        double s = region.Scale;
+        return Lanczos.ResizeWindow(region.Image, cropX * s - region.X, cropY * s - region.Y, side * s, side * s, n, n, x, y, p, p);
+    }
 }
 
 /// <summary>
@@ -104,12 +126,10 @@ public sealed class PatchDataset : ImageDataset
         var (image, mirrored) = Item(index);
         int p = Options.Size;
         var draw = PatchSampler.Draw(rng, image.Width, image.Height, p, Options.ScaleMax, Options.ScaleMin, Options.RandomCrop, mirrored);
-        var decoded = Source.Decode(image, Eighths(draw.Side, draw.NewSize, Options.FastJpeg));
         // A mirrored draw addresses the flipped image; Lanczos is symmetric, so cut the mirror-image window and flip the patch.
         int cropX = mirrored ? image.Width - draw.Side - draw.CropX : draw.CropX;
         int x = mirrored ? draw.NewSize - p - draw.X : draw.X;
-        double s = decoded.Scale;
-        var patch = Lanczos.ResizeWindow(decoded.Image, cropX * s, draw.CropY * s, draw.Side * s, draw.Side * s, draw.NewSize, draw.NewSize, x, draw.Y, p, p);
+        var patch = Resample(image, cropX, draw.CropY, draw.Side, draw.NewSize, x, draw.Y, p, Options.FastJpeg);
         if (mirrored) patch = patch.FlipX();
         return new PatchSample(patch, PatchSampler.Transform(draw.NewSize, draw.X, draw.Y, p), (double)draw.NewSize / p, draw);
     }
@@ -133,9 +153,7 @@ public sealed class LowResDataset : ImageDataset
         int m = image.MinSide, p = Options.Size;
         int cx = Options.RandomCrop ? rng.Int(0, image.Width - m) : (image.Width - m) / 2;
         int cy = Options.RandomCrop ? rng.Int(0, image.Height - m) : (image.Height - m) / 2;
-        var decoded = Source.Decode(image, Eighths(m, p, Options.FastJpeg));
-        double s = decoded.Scale;
-        var result = Lanczos.ResizeWindow(decoded.Image, cx * s, cy * s, m * s, m * s, p, p, 0, 0, p, p);
+        var result = Resample(image, cx, cy, m, p, 0, 0, p, Options.FastJpeg);
         return mirrored ? result.FlipX() : result;
     }
 }

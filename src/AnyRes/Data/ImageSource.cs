@@ -92,6 +92,63 @@ public sealed class ImageSource : IDisposable
         return decoded;
     }
 
+    /// <summary>
+    /// Bytes of decoded images to keep in memory (least recently used evicted); 0 = off. With a cache, an image is decoded whole
+    /// at the requested DCT scale once and reused; without, each request decodes only its region (baseline JPEG).
+    /// </summary>
+    public long DecodeCacheBytes { get; set; }
+
+    readonly DecodeCache _cache = new();
+
+    /// <summary>The decoded pixels covering the native rectangle [x0, x1) × [y0, y1) at eighths/8 (JPEG), see <see cref="ImageCodec.DecodeRegion"/>.</summary>
+    public ImageCodec.Region DecodeRegion(ImageEntry image, int eighths, double x0, double y0, double x1, double y1)
+    {
+        if (DecodeCacheBytes > 0)
+        {
+            var key = (image.Path, eighths);
+            var whole = _cache.Get(key) ?? _cache.Add(key, Decode(image, eighths), DecodeCacheBytes);
+            return new ImageCodec.Region(whole.Image, whole.Scale, 0, 0);
+        }
+        using var data = ReadData(image.Path);
+        return ImageCodec.DecodeRegion(data, DisplayName(image.Path), eighths, x0, y0, x1, y1);
+    }
+
+    sealed class DecodeCache
+    {
+        readonly Dictionary<(string, int), LinkedListNode<((string, int) Key, ImageCodec.Decoded Value)>> _map = new();
+        readonly LinkedList<((string, int) Key, ImageCodec.Decoded Value)> _order = new();
+        long _bytes;
+
+        public ImageCodec.Decoded? Get((string, int) key)
+        {
+            lock (_map)
+            {
+                if (!_map.TryGetValue(key, out var node)) return null;
+                _order.Remove(node);
+                _order.AddFirst(node);
+                return node.Value.Value;
+            }
+        }
+
+        public ImageCodec.Decoded Add((string, int) key, ImageCodec.Decoded value, long budget)
+        {
+            lock (_map)
+            {
+                if (_map.ContainsKey(key)) return value;   // decoded twice concurrently: identical pixels
+                _map[key] = _order.AddFirst((key, value));
+                _bytes += value.Image.Pixels.Length;
+                while (_bytes > budget && _order.Count > 1)
+                {
+                    var last = _order.Last!;
+                    _order.RemoveLast();
+                    _map.Remove(last.Value.Key);
+                    _bytes -= last.Value.Value.Image.Pixels.Length;
+                }
+                return value;
+            }
+        }
+    }
+
     public void Dispose() => _zip?.Dispose();
 
     record struct Candidate(string Path, long Size, long Stamp);

@@ -14,6 +14,9 @@ public static class Lanczos
     static double Sinc(double x) => x == 0 ? 1 : Math.Sin(Math.PI * x) / (Math.PI * x);
     static double Kernel(double x) => x > -Support && x < Support ? Sinc(x) * Sinc(x / Support) : 0;
 
+    /// <summary>How far (in source pixels) the kernel reaches from an output pixel's centre when shrinking by <paramref name="ratio"/>.</summary>
+    public static double Reach(double ratio) => Support * Math.Max(ratio, 1);
+
     /// <summary>Whole image to <paramref name="width"/>×<paramref name="height"/>.</summary>
     public static RgbImage Resize(RgbImage src, int width, int height) =>
         ResizeWindow(src, 0, 0, src.Width, src.Height, width, height, 0, 0, width, height);

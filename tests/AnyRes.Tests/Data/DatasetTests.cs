@@ -81,6 +81,26 @@ public class DatasetTests
     }
 
     [Fact]
+    public void DecodeCacheGivesTheSamePatchesAsRegionDecoding()
+    {
+        using var dir = new TempDir();
+        Write(dir, "photo.jpg", SynthImages.Make(3, 0, 500, 700), SKEncodedImageFormat.Jpeg);
+        Write(dir, "art.png", SynthImages.Make(3, 1, 300, 300));
+        using var plain = ImageSource.Open(dir.Path, useCache: false);
+        using var cached = ImageSource.Open(dir.Path, useCache: false);
+        cached.DecodeCacheBytes = 1 << 26;
+        var a = new PatchDataset(plain, new PatchDatasetOptions { Size = 64 });
+        var b = new PatchDataset(cached, new PatchDatasetOptions { Size = 64 });
+        for (int i = 0; i < 10; i++)
+        {
+            var pa = a.Get(i % 2, new SampleRng(2, i, 0));
+            var pb = b.Get(i % 2, new SampleRng(2, i, 0));
+            Assert.Equal(pa.Draw, pb.Draw);
+            Assert.True(pa.Image.Pixels.Zip(pb.Image.Pixels, (u, v) => Math.Abs(u - v)).Max() <= 1, $"sample {i}");
+        }
+    }
+
+    [Fact]
     public void DctScaledJpegPatchesKeepTheDrawsAndStayClose()
     {
         using var dir = new TempDir();

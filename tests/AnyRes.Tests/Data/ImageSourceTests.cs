@@ -119,6 +119,30 @@ public class ImageSourceTests
         Assert.Equal(((image.Width * 3 + 7) / 8, (image.Height * 3 + 7) / 8), (decoded.Image.Width, decoded.Image.Height));
     }
 
+    [Theory]
+    [InlineData(1, 8)]
+    [InlineData(1, 2)]
+    [InlineData(6, 4)]
+    [InlineData(3, 1)]
+    public void RegionDecodeEqualsTheSameRegionOfAWholeDecode(ushort orientation, int eighths)
+    {
+        var jpeg = TestData.WithExifOrientation(TestData.Encode(SynthImages.Make(4, 0, 300, 420), SKEncodedImageFormat.Jpeg, 90), orientation);
+        using var data = SKData.CreateCopy(jpeg);
+        var whole = ImageCodec.Decode(data, "x", eighths).Image;
+        var rng = new SampleRng(8, orientation, eighths);
+        for (int i = 0; i < 6; i++)
+        {
+            int nw = (int)(whole.Width * 8 / eighths), nh = (int)(whole.Height * 8 / eighths);
+            double x0 = rng.Uniform(0, nw - 40), y0 = rng.Uniform(0, nh - 40), x1 = x0 + rng.Uniform(8, 120), y1 = y0 + rng.Uniform(8, 120);
+            var region = ImageCodec.DecodeRegion(data, "x", eighths, x0, y0, x1, y1);
+            Assert.Equal(eighths / 8.0, region.Scale);
+            Assert.True(region.X <= x0 * region.Scale && region.Y <= y0 * region.Scale);
+            Assert.True(region.X + region.Image.Width >= Math.Min(whole.Width, x1 * region.Scale));
+            Assert.True(region.Y + region.Image.Height >= Math.Min(whole.Height, y1 * region.Scale));
+            Assert.Equal(whole.Crop(region.X, region.Y, region.Image.Width, region.Image.Height).Pixels, region.Image.Pixels);
+        }
+    }
+
     [Fact]
     public void IndexReadsHeadersOnlyAndMatchesTheDecodedSizes()
     {
