@@ -156,3 +156,18 @@ public class TileRendererTests
         Assert.Equal(new[] { 0, 256 }, exact.Xs);
     }
 }
+
+public class TileRendererLeakTests
+{
+    /// <summary>Every tensor a forward makes dies with its batch, so native memory does not grow with the number of tiles.</summary>
+    [Fact]
+    public void RenderingLeavesNoLiveTensors()
+    {
+        using var ws = FieldSynthesizer.Latent(0.3, -1.1, 2.0);
+        var synth = new FieldSynthesizer(32);
+        Rendering.RenderImage(synth, ws, CanvasView.FullFrame(40, 40), new RenderOptions { TileBatch = 2 });   // warm-up
+        long before = TorchSharp.DisposeScopeManager.Statistics.TensorStatistics.ThreadTotalLiveCount;
+        Rendering.RenderImage(synth, ws, CanvasView.FullFrame(300, 200), new RenderOptions { TileBatch = 2 });
+        Assert.Equal(before, TorchSharp.DisposeScopeManager.Statistics.TensorStatistics.ThreadTotalLiveCount);
+    }
+}
