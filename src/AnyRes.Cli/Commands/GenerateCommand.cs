@@ -84,10 +84,10 @@ sealed class RenderCliOptions
     public readonly Option<int> TileBatch = new("--tile-batch") { Description = "Tiles per generator forward", DefaultValueFactory = _ => 4 };
     public readonly Option<long> MaxPixels = new("--max-pixels") { Description = "Refuse outputs larger than this many pixels", DefaultValueFactory = _ => 1L << 28 };
 
-    public GeneratorTiles LoadNetwork(ParseResult result) => GeneratorTiles.Load(result.GetValue(Network)!, CliCommon.Device(result));
+    public GeneratorTiles LoadNetwork(ParseResult result) => GeneratorTiles.Load(result.GetValue(Network)!, CliCommon.Device(result), result.GetValue(Class));
 
     public TorchSharp.torch.Tensor Map(ParseResult result, GeneratorTiles tiles, uint seed) =>
-        tiles.Map(seed, result.GetValue(Trunc), result.GetValue(TruncCutoff), result.GetValue(Class));
+        tiles.Map(seed, result.GetValue(Trunc), result.GetValue(TruncCutoff));
 
     /// <summary>Render options with a one-line progress display on stderr.</summary>
     public RenderOptions RenderOptions(ParseResult result, string label) => new()
