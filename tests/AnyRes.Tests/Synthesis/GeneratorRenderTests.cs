@@ -36,40 +36,42 @@ public class GeneratorRenderTests(ITestOutputHelper output)
     }
 
     /// <summary>
-    /// Overlapping tiles of one canvas see the same canvas pixels through transforms that differ by a whole-pixel shift, so their
-    /// disagreement is the model's translation-equivariance error for that shift — the seam residual. A tile misplaced by half a
-    /// pixel shows what a tiling error would look like; the real residual must stay far below it.
+    /// Overlapping tiles of one canvas see the same canvas pixels through transforms that differ by a whole-pixel shift d, so their
+    /// disagreement is the model's translation-equivariance error for d — the seam residual, reported as SG3's EQ-T PSNR
+    /// (10·log10(4/MSE)). A tile misplaced by one pixel shows what a tiling bug would look like; residuals must stay far below it.
     /// </summary>
+    static (double[] Seams, double Misplaced, double Signal) SeamResiduals(GeneratorTiles tiles, Tensor ws, int[] shifts)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        int p = tiles.TileSize, n = 2 * p;
+        var view = CanvasView.FullFrame(n, n);
+        var transforms = new List<PatchTransform> { view.TileTransform(0, 0, p), PatchTransform.FromCrop(p / 2 + 1, 0, p, n) };
+        transforms.AddRange(shifts.Select(d => view.TileTransform(d, 0, p)));
+        var images = tiles.Synthesize(ws.expand(transforms.Count, -1, -1), PatchTransform.Stack(transforms));
+        double Rms(int b, int d) => (images[0, .., .., d..] - images[b, .., .., ..(p - d)]).square().mean().sqrt().item<float>();
+        return (shifts.Select((d, i) => Rms(2 + i, d)).ToArray(), Rms(1, p / 2), images[0].std().item<float>());
+    }
+
+    static readonly int[] Shifts = { 1, 3, 7, 12, 16, 20, 27 };
+
     [Fact]
     public void OverlappingTilesAgreeToTheTranslationErrorOfTheModel()
     {
         var tiles = Tiny();
-        int p = tiles.TileSize, shift = p / 2, n = p + shift;
         using var ws = tiles.Map(11);
-        using var scope = NewDisposeScope();
-        using var noGrad = no_grad();
-        var view = CanvasView.FullFrame(n, n);
-        var transforms = PatchTransform.Stack(new[]
-        {
-            view.TileTransform(0, 0, p), view.TileTransform(shift, 0, p),
-            PatchTransform.FromCrop(shift + 0.5, 0, p, n),   // deliberately off the pixel lattice
-        });
-        var images = tiles.Synthesize(ws.expand(3, -1, -1), transforms);
-        var left = images[0, .., .., shift..];
-        double Rms(Tensor a, Tensor b) => (a - b).square().mean().sqrt().item<float>();
-        double seam = Rms(left, images[1, .., .., ..(p - shift)]);
-        double seamMax = (left - images[1, .., .., ..(p - shift)]).abs().max().item<float>();
-        double misaligned = Rms(left, images[2, .., .., ..(p - shift)]);
-        double signal = left.std().item<float>();
-        output.WriteLine($"tiny SG3-T p={p}, shift {shift} px: seam RMS {seam:E3}, max {seamMax:E3}; half-pixel-misplaced tile RMS {misaligned:E3}; image std {signal:E3}");
-        Assert.True(seam < 0.25 * misaligned, $"seam RMS {seam} vs misaligned {misaligned}");
+        var (seams, misplaced, signal) = SeamResiduals(tiles, ws, Shifts);
+        foreach (var (d, rms) in Shifts.Zip(seams))
+            output.WriteLine($"tiny SG3-T p={tiles.TileSize}, shift {d,2} px: seam RMS {rms:E3} (EQ-T PSNR {10 * Math.Log10(4 / (rms * rms)):F1} dB)");
+        output.WriteLine($"one-pixel-misplaced tile RMS {misplaced:E3}; image std {signal:E3}");
+        Assert.True(seams.Average() < 0.3 * misplaced, $"mean seam RMS {seams.Average()} vs misplaced {misplaced}");
     }
 
     [Fact]
     public void RegionAndNonSquareRendersMatchTheSquareRenderToTheSeamLevel()
     {
         var tiles = Tiny();
-        int p = tiles.TileSize, n = 3 * p;
+        int p = tiles.TileSize, n = 2 * p;
         using var ws = tiles.Map(3);
         var square = Rendering.RenderImage(tiles, ws, CanvasView.FullFrame(n, n));
         var wide = Rendering.RenderImage(tiles, ws, CanvasView.FullFrame(n, p + 8));   // rows (n − p − 8)/2 … of the square
@@ -83,7 +85,8 @@ public class GeneratorRenderTests(ITestOutputHelper output)
             return Math.Sqrt(sum / crop.Pixels.Length);
         }
         double wideRms = Diff(wide, 0, (n - p - 8) / 2), regionRms = Diff(region, 7, 9);
-        output.WriteLine($"RMS vs the square render: non-square {wideRms:E3}, region {regionRms:E3}");
-        Assert.True(wideRms < 0.02 && regionRms < 0.02);
+        double worstSeam = SeamResiduals(tiles, ws, Shifts).Seams.Max();
+        output.WriteLine($"RMS vs the square render: non-square {wideRms:E3}, region {regionRms:E3}; worst seam RMS of the model {worstSeam:E3}");
+        Assert.True(wideRms <= 1.5 * worstSeam && regionRms <= 1.5 * worstSeam);
     }
 }
