@@ -6,4 +6,6 @@ var root = new RootCommand("AnyRes: train image generators on photos at their na
 root.Options.Add(CliCommon.DeviceOption);
 root.Subcommands.Add(DoctorCommand.Create());
 root.Subcommands.Add(DatasetCommand.Create());
+root.Subcommands.Add(GenerateCommand.Create());
+root.Subcommands.Add(ZoomCommand.Create());
 return CliCommon.Invoke(root, args);

@@ -6,8 +6,8 @@ namespace AnyRes.Ops;
 /// <summary>
 /// StyleGAN's upfirdn2d (spec 13.5): upsample by zero insertion, pad (negative = crop), convolve with a FIR filter,
 /// keep every down-th sample. Computed polyphase (one convolution per phase for up, a strided convolution for down)
-/// with every channel moved into the batch dimension, so no inserted zero is filtered and no discarded sample is
-/// computed; a 1-D filter runs as two separable passes. Padding lists are [x0, x1, y0, y1] as in the reference.
+/// as depthwise convolutions, so no inserted zero is filtered and no discarded sample is computed; a 1-D filter runs
+/// as two separable passes. Padding lists are [x0, x1, y0, y1] as in the reference.
 /// </summary>
 public static class Upfirdn2d
 {
@@ -41,43 +41,45 @@ public static class Upfirdn2d
         if (x.dim() != 4) throw new ArgumentException($"upfirdn2d expects [N, C, H, W], got {x.dim()} dims");
         if (up < 1 || down < 1) throw new ArgumentException("up and down must be >= 1");
         var (px0, px1, py0, py1) = ParsePadding(padding);
-        long n = x.shape[0], c = x.shape[1], h = x.shape[2], w = x.shape[3];
+        long h = x.shape[2], w = x.shape[3];
         long fw = f is null ? 1 : f.shape[^1], fh = f is null ? 1 : f.shape[0];
         if (w * up + px0 + px1 < fw || h * up + py0 + py1 < fh) throw new ArgumentException("upsampled and padded image is smaller than the filter");
 
-        var y = x.reshape(n * c, 1, h, w);
+        Tensor y;
         if (f is null)
-            y = Pass(y, ones(1, 1, 1, 1, dtype: x.dtype, device: x.device) * gain, up, up, down, down, px0, px1, py0, py1, flipFilter);
+            y = Pass(x, ones(1, 1, 1, 1, dtype: x.dtype, device: x.device) * gain, up, up, down, down, px0, px1, py0, py1, flipFilter);
         else if (f.dim() == 1)
         {
             var k = (f * Math.Sqrt(gain)).to(x.dtype);
-            y = Pass(y, k.view(1, 1, 1, -1), 1, up, 1, down, px0, px1, 0, 0, flipFilter);
+            y = Pass(x, k.view(1, 1, 1, -1), 1, up, 1, down, px0, px1, 0, 0, flipFilter);
             y = Pass(y, k.view(1, 1, -1, 1), up, 1, down, 1, 0, 0, py0, py1, flipFilter);
         }
         else
-            y = Pass(y, (f * gain).to(x.dtype).view(1, 1, fh, fw), up, up, down, down, px0, px1, py0, py1, flipFilter);
-        return y.reshape(n, c, y.shape[2], y.shape[3]);
+            y = Pass(x, (f * gain).to(x.dtype).view(1, 1, fh, fw), up, up, down, down, px0, px1, py0, py1, flipFilter);
+        return y;
     }
 
     /// <summary>
-    /// One single-channel FIR pass on [N, 1, H, W] with kernel [1, 1, kh, kw]. The reference correlates with the flipped
-    /// filter (a true convolution h). Upsampling: z[m] = Σ_i x[i]·h[m − i·up] is computed per phase r = m mod up as an
-    /// ordinary convolution with the taps h[j·up + r] (all phases are output channels of one conv2d, then interleaved), and
-    /// the reference's output is y[n] = z[n + taps − 1 − pad0]. (conv_transpose2d would be the direct form, but libtorch's
-    /// CPU float32 kernel returned NaNs for 2-D kernels here.) Downsampling: a strided correlation.
+    /// One depthwise FIR pass on [N, C, H, W] with kernel [1, 1, kh, kw]. The reference correlates with the flipped filter
+    /// (a true convolution h). Upsampling: z[m] = Σ_i x[i]·h[m − i·up] is computed per phase r = m mod up as an ordinary
+    /// convolution with the taps h[j·up + r] (the phases are extra output channels of one depthwise conv, then
+    /// interleaved), and the reference's output is y[n] = z[n + taps − 1 − pad0]. Downsampling: a strided correlation.
+    /// Depthwise on purpose: with libtorch 2.10 CPU, float32 conv2d input gradients are wrong for single-channel inputs
+    /// with batch > 1, and conv_transpose2d returned NaNs. Inputs are made contiguous: a channels-last input gave wrong
+    /// depthwise results with a channel multiplier.
     /// </summary>
     static Tensor Pass(Tensor y, Tensor kernel, int upy, int upx, int downy, int downx, int px0, int px1, int py0, int py1, bool flip)
     {
-        long n = y.shape[0], h = y.shape[2], w = y.shape[3], kh = kernel.shape[2], kw = kernel.shape[3];
+        long n = y.shape[0], c = y.shape[1], h = y.shape[2], w = y.shape[3], kh = kernel.shape[2], kw = kernel.shape[3];
         if (upx > 1 || upy > 1)
         {
-            long jy = (kh + upy - 1) / upy, jx = (kw + upx - 1) / upx;
+            long jy = (kh + upy - 1) / upy, jx = (kw + upx - 1) / upx, phases = upy * upx;
             var conv = flip ? kernel.flip(2, 3) : kernel;
             conv = F.pad(conv, new long[] { 0, jx * upx - kw, 0, jy * upy - kh });
-            var phases = conv.view(jy, upy, jx, upx).permute(1, 3, 0, 2).flip(2, 3).reshape(upy * upx, 1, jy, jx);
-            var z = F.conv2d(y, phases, padding: new long[] { jy - 1, jx - 1 });
+            var weight = conv.view(jy, upy, jx, upx).permute(1, 3, 0, 2).flip(2, 3).reshape(1, phases, jy, jx).expand(c, phases, jy, jx).reshape(c * phases, 1, jy, jx);
+            var z = F.conv2d(y.contiguous(), weight, padding: new long[] { jy - 1, jx - 1 }, groups: c);
             long hq = z.shape[2], wq = z.shape[3];
-            z = z.view(n, upy, upx, hq, wq).permute(0, 3, 1, 4, 2).reshape(n, 1, hq * upy, wq * upx);
+            z = z.view(n, c, upy, upx, hq, wq).permute(0, 1, 4, 2, 5, 3).reshape(n, c, hq * upy, wq * upx);
             long outH = h * upy + py0 + py1 - kh + 1, outW = w * upx + px0 + px1 - kw + 1;
             int ax = px0 - (int)kw + 1, ay = py0 - (int)kh + 1;
             z = PadOrCrop(z, ax, (int)(outW - z.shape[3] - ax), ay, (int)(outH - z.shape[2] - ay));
@@ -87,7 +89,8 @@ public static class Upfirdn2d
         }
         y = PadOrCrop(y, px0, px1, py0, py1);
         if (kh == 1 && kw == 1 && downx == 1 && downy == 1) return y * kernel.view(1);
-        return F.conv2d(y, flip ? kernel : kernel.flip(2, 3), strides: new long[] { downy, downx });
+        var k = (flip ? kernel : kernel.flip(2, 3)).expand(c, 1, kh, kw).contiguous();
+        return F.conv2d(y.contiguous(), k, strides: new long[] { downy, downx }, groups: c);
     }
 
     static Tensor PadOrCrop(Tensor y, int x0, int x1, int y0, int y1)

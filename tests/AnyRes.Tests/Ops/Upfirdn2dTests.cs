@@ -37,8 +37,38 @@ public class Upfirdn2dTests
         var x = randn(2, 3, 11, 9, dtype: float64);
         var taps = randn(5, dtype: float64);
         var f = twoD ? randn(4, 5, dtype: float64) : taps;
-        var y = Upfirdn2d.Apply(x, f, up, down, pad, flip, gain);
-        Close.Assert(y, BruteForce(x, f, up, down, pad, flip, gain), 1e-12, 1e-12, "upfirdn2d");
+        var expected = BruteForce(x, f, up, down, pad, flip, gain);
+        Close.Assert(Upfirdn2d.Apply(x, f, up, down, pad, flip, gain), expected, 1e-12, 1e-12, "upfirdn2d");
+        // float32, also from a channels-last input (libtorch's depthwise conv mishandled that layout).
+        var x32 = x.to(float32);
+        Close.Assert(Upfirdn2d.Apply(x32, f.to(float32), up, down, pad, flip, gain), expected, 1e-4, 1e-4, "upfirdn2d float32");
+        var channelsLast = x32.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2);
+        Close.Assert(Upfirdn2d.Apply(channelsLast, f.to(float32), up, down, pad, flip, gain), expected, 1e-4, 1e-4, "upfirdn2d channels-last");
+    }
+
+    /// <summary>
+    /// Float32 input gradients equal the float64 ones: guards against libtorch's wrong float32 input gradient of
+    /// single-input-channel convolutions with batch > 1.
+    /// </summary>
+    [Theory]
+    [InlineData(2, 1, new[] { 9, 8, 9, 8 }, false)]
+    [InlineData(4, 1, new[] { -6, -9, -6, -9 }, false)]
+    [InlineData(1, 2, new[] { 0, 0, 0, 0 }, false)]
+    [InlineData(1, 2, new[] { 1, 1, 1, 1 }, true)]
+    public void Float32GradientsMatchFloat64(int up, int down, int[] pad, bool twoD)
+    {
+        manual_seed(2);
+        var x = randn(4, 3, 20, 20, dtype: float64);
+        var f = twoD ? randn(4, 4, dtype: float64) : randn(12, dtype: float64);
+        Tensor Grad(ScalarType t)
+        {
+            var xt = x.to(t).requires_grad_(true);
+            var y = Upfirdn2d.Apply(xt, f.to(t), up, down, pad);
+            manual_seed(3);
+            var w = randn(y.shape, dtype: float64).to(t);
+            return autograd.grad(new[] { (y * w).sum() }, new[] { xt })[0];
+        }
+        Close.Assert(Grad(float32), Grad(float64), 1e-4, 1e-4, "float32 gradient");
     }
 
     [Fact]
