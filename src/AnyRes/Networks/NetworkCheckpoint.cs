@@ -24,6 +24,92 @@ public static class NetworkCheckpoint
     /// <summary>Options records are stored with their C# property names and enums as strings.</summary>
     public static readonly JsonSerializerOptions Json = new() { Converters = { new JsonStringEnumConverter() } };
 
+    /// <summary>Saves any of G, G_ema and D (null = left out) with their options, atomically.</summary>
+    public static void Save(string path, Generator? G, Generator? G_ema, Discriminator? D, IReadOnlyDictionary<string, string>? extraMetadata = null)
+    {
+        var entries = new List<Entry>();
+        if (G is not null) entries.Add(new("G.", G, G.Options));
+        if (G_ema is not null) entries.Add(new("G_ema.", G_ema, G_ema.Options));
+        if (D is not null) entries.Add(new("D.", D, D.Options));
+        if (entries.Count == 0) throw new ArgumentException("nothing to save: G, G_ema and D are all null");
+        SaveModules(path, entries, extraMetadata);
+    }
+
+    /// <summary>
+    /// Rebuilds every network the file holds from its options and loads its tensors strictly; the networks end on
+    /// <paramref name="device"/>. Metadata is the header's string map (the extra metadata given to <see cref="Save"/> included).
+    /// </summary>
+    public static LoadedNetworks Load(string path, Device device)
+    {
+        var file = SafetensorsFile.Read(path);
+        try
+        {
+            if (!file.Metadata.TryGetValue(FormatKey, out var format))
+                throw AnyResException.ForFile(path, "not an AnyRes network checkpoint (no '" + FormatKey + "' in its metadata; a plain generator state dict loads with NetworkCheckpoint.LoadGenerator)");
+            if (format != FormatValue) throw AnyResException.ForFile(path, $"checkpoint layout '{format}' is not supported (expected '{FormatValue}')");
+            var G = Build<GeneratorOptions, Generator>(path, file, "G.", o => new Generator(o));
+            var G_ema = Build<GeneratorOptions, Generator>(path, file, "G_ema.", o => new Generator(o));
+            var D = Build<DiscriminatorOptions, Discriminator>(path, file, "D.", o => new Discriminator(o));
+            var modules = new List<(string, nn.Module)>();
+            if (G is not null) modules.Add(("G.", G));
+            if (G_ema is not null) modules.Add(("G_ema.", G_ema));
+            if (D is not null) modules.Add(("D.", D));
+            LoadStrict(path, file.Tensors, modules);
+            foreach (var (_, m) in modules) m.to(device);
+            return new LoadedNetworks(G, G_ema, D, file.Metadata);
+        }
+        finally
+        {
+            foreach (var t in file.Tensors.Values) t.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// The generator to sample from: G_ema (else G) of an AnyRes checkpoint, or a plain generator state dict whose keys are
+    /// the reference's (an official StyleGAN3 / stage-1 network converted as docs/networks-cli.md shows). A plain file has
+    /// no options, so <paramref name="options"/> must describe it; for a checkpoint it must be null or equal the stored options.
+    /// </summary>
+    public static Generator LoadGenerator(string path, Device device, GeneratorOptions? options = null)
+    {
+        var file = SafetensorsFile.Read(path);
+        try
+        {
+            var prefix = file.Tensors.Keys.Any(k => k.StartsWith("G_ema.")) ? "G_ema." : file.Tensors.Keys.Any(k => k.StartsWith("G.")) ? "G." : "";
+            var stored = prefix.Length > 0 ? ReadOptions<GeneratorOptions>(path, file, prefix) : null;
+            if (stored is not null && options is not null && stored != options)
+                throw AnyResException.ForFile(path, $"its {prefix}options differ from the options given: stored {JsonSerializer.Serialize(stored, Json)}");
+            var o = stored ?? options ?? throw AnyResException.ForFile(path, "a plain generator state dict carries no options: give the config (e.g. --cfg stylegan3-t --size 256)");
+            var G = new Generator(o);
+            var tensors = file.Tensors.Where(kv => kv.Key.StartsWith(prefix)).ToDictionary(kv => kv.Key, kv => kv.Value);
+            LoadStrict(path, tensors, [(prefix, G)]);
+            G.to(device);
+            return G;
+        }
+        finally
+        {
+            foreach (var t in file.Tensors.Values) t.Dispose();
+        }
+    }
+
+    static TModule? Build<TOptions, TModule>(string path, SafetensorsFile file, string prefix, Func<TOptions, TModule> create) where TOptions : class
+    {
+        var options = ReadOptions<TOptions>(path, file, prefix);
+        if (options is null) return default;
+        try { return create(options); }
+        catch (ArgumentException e) { throw AnyResException.ForFile(path, $"{prefix}options are invalid: {e.Message}", e); }
+    }
+
+    static TOptions? ReadOptions<TOptions>(string path, SafetensorsFile file, string prefix) where TOptions : class
+    {
+        if (!file.Metadata.TryGetValue(OptionsKey(prefix), out var json))
+        {
+            if (file.Tensors.Keys.Any(k => k.StartsWith(prefix))) throw AnyResException.ForFile(path, $"has {prefix}* tensors but no '{OptionsKey(prefix)}' metadata");
+            return null;
+        }
+        try { return JsonSerializer.Deserialize<TOptions>(json, Json) ?? throw new JsonException("null"); }
+        catch (JsonException e) { throw AnyResException.ForFile(path, $"'{OptionsKey(prefix)}' is not valid {typeof(TOptions).Name} JSON: {e.Message}", e); }
+    }
+
     /// <summary>One module in a checkpoint: its key prefix (with the dot), the module and its options record.</summary>
     internal readonly record struct Entry(string Prefix, nn.Module Module, object Options);
 
@@ -89,3 +175,6 @@ public static class NetworkCheckpoint
     static string List(IReadOnlyList<string> names) =>
         string.Join(", ", names.Take(MaxListed)) + (names.Count > MaxListed ? $", ... and {names.Count - MaxListed} more" : "");
 }
+
+/// <summary>The networks of a checkpoint (null where the file has none) and its header metadata.</summary>
+public sealed record LoadedNetworks(Generator? G, Generator? G_ema, Discriminator? D, IReadOnlyDictionary<string, string> Metadata);

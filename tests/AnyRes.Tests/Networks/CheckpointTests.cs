@@ -3,6 +3,7 @@ using AnyRes.Networks;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using Generator = AnyRes.Networks.Generator;
 
 namespace AnyRes.Tests.Networks;
 
@@ -109,5 +110,62 @@ public class CheckpointTests
             Assert.Contains("G." + key, e.Message);
             Assert.Contains("D." + key, e.Message);
         }
+    }
+
+    [Fact]
+    public void GeneratorsAndDiscriminatorReloadBitExactly()
+    {
+        using var scope = NewDisposeScope();
+        var path = Path.Combine(TempDir(), "net.safetensors");
+        manual_seed(1);
+        var G = new Generator(GeneratorOptions.Tiny(16) with { TrainingMode = TrainingMode.Patch });
+        var G_ema = new Generator(GeneratorOptions.Tiny(16));
+        var D = new Discriminator(DiscriminatorOptions.Tiny(16) with { CDim = 3 });
+        NetworkCheckpoint.Save(path, G, G_ema, D, new Dictionary<string, string> { ["kimg"] = "7" });
+
+        var loaded = NetworkCheckpoint.Load(path, CPU);
+        Assert.Equal("7", loaded.Metadata["kimg"]);
+        Assert.Equal(G.Options, loaded.G!.Options);
+        Assert.Equal(D.Options, loaded.D!.Options);
+        var z = randn(2, G.ZDim);
+        var transform = eye(3).expand(2, 3, 3) * 0.5;
+        Assert.Equal(G.forward(z, null, transform).bytes.ToArray(), loaded.G.forward(z, null, transform).bytes.ToArray());
+        Assert.Equal(G_ema.forward(z, null).bytes.ToArray(), loaded.G_ema!.forward(z, null).bytes.ToArray());
+        var img = randn(2, 3, 16, 16);
+        var c = eye(3)[TensorIndex.Slice(0, 2)];
+        Assert.Equal(D.forward(img, c).bytes.ToArray(), loaded.D.forward(img, c).bytes.ToArray());
+        Assert.Equal(G_ema.forward(z, null).bytes.ToArray(), NetworkCheckpoint.LoadGenerator(path, CPU).forward(z, null).bytes.ToArray());
+    }
+
+    [Fact]
+    public void LoadGeneratorAcceptsAPlainReferenceStateDict()
+    {
+        using var scope = NewDisposeScope();
+        var path = Path.Combine(TempDir(), "plain.safetensors");
+        var options = GeneratorOptions.Tiny(16);
+        var G = new Generator(options);
+        SafetensorsFile.Write(path, G.state_dict());   // what the python conversion snippet writes: reference keys, no prefix
+        var z = randn(1, G.ZDim);
+        Assert.Equal(G.forward(z, null).bytes.ToArray(), NetworkCheckpoint.LoadGenerator(path, CPU, options).forward(z, null).bytes.ToArray());
+        var e = Assert.Throws<AnyResException>(() => NetworkCheckpoint.LoadGenerator(path, CPU));
+        Assert.Contains("carries no options", e.Message);
+        e = Assert.Throws<AnyResException>(() => NetworkCheckpoint.LoadGenerator(path, CPU, GeneratorOptions.Tiny(32)));
+        Assert.Contains("does not match the networks it describes: missing", e.Message);
+    }
+
+    [Fact]
+    public void BadFilesGiveOneLineNamingTheFile()
+    {
+        var dir = TempDir();
+        var missing = Path.Combine(dir, "none.safetensors");
+        Assert.StartsWith(missing + ": ", Assert.Throws<AnyResException>(() => NetworkCheckpoint.Load(missing, CPU)).Message);
+        var text = Path.Combine(dir, "text.safetensors");
+        File.WriteAllText(text, "hello, not tensors");
+        Assert.Contains("not a safetensors file", Assert.Throws<AnyResException>(() => NetworkCheckpoint.Load(text, CPU)).Message);
+        var plain = Path.Combine(dir, "plain.safetensors");
+        using (var scope = NewDisposeScope()) SafetensorsFile.Write(plain, new Dictionary<string, Tensor> { ["x"] = zeros(2) });
+        var e = Assert.Throws<AnyResException>(() => NetworkCheckpoint.Load(plain, CPU));
+        Assert.StartsWith(plain + ": not an AnyRes network checkpoint", e.Message);
+        Assert.DoesNotContain('\n', e.Message);
     }
 }
