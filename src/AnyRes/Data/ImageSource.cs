@@ -94,9 +94,12 @@ public sealed class ImageSource : IDisposable
 
     /// <summary>
     /// Bytes of decoded images to keep in memory (least recently used evicted); 0 = off. With a cache, an image is decoded whole
-    /// at the requested DCT scale once and reused; without, each request decodes only its region (baseline JPEG).
+    /// at the requested DCT scale once and reused; without, each request decodes only its region (baseline JPEG). Progressive
+    /// JPEGs cost a whole decode per request either way, which is what makes the cache worth its memory.
     /// </summary>
-    public long DecodeCacheBytes { get; set; }
+    public long DecodeCacheBytes { get; set; } = DefaultDecodeCacheBytes;
+
+    public const long DefaultDecodeCacheBytes = 1L << 30;
 
     readonly DecodeCache _cache = new();
 
