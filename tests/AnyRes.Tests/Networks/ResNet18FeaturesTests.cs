@@ -1,0 +1,53 @@
+using AnyRes.Networks;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace AnyRes.Tests.Networks;
+
+public class ResNet18FeaturesTests
+{
+    const double Atol = 1e-4, Rtol = 1e-4;   // fixtures README, "ResNet18 feature network"
+
+    static readonly Lazy<ResNet18Features> Net = new(() => ResNet18Features.LoadDefault(CPU));
+
+    [Fact, Trait("Category", "Parity")]
+    public void FeaturesWithMeanImageMatchOnnxRuntime()
+    {
+        using var f = Fixture.Load("resnet18_features.safetensors");
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var net = Net.Value;
+        var stages = net.forward(net.Preprocess(f["in.images"]));
+        Close.Assert(ResNet18Features.Pool(stages[3]), f["out.features"], Atol, Rtol, "features");
+        for (int k = 1; k <= 4; k++)
+            Close.Assert(stages[k - 1][0..1, 0..16], f[$"aux.stage{k}"], Atol, Rtol, $"stage{k}");
+    }
+
+    [Fact, Trait("Category", "Parity")]
+    public void FeaturesWithChannelMeanMatchOnnxRuntime()
+    {
+        using var f = Fixture.Load("resnet18_features.safetensors");
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        Close.Assert(Net.Value.Features(f["in.images"], channelMean: true), f["out.features_channel_mean"], Atol, Rtol, "features (channel mean)");
+    }
+
+    [Fact]
+    public void GraphStructureIsReadFromTheOnnxFile()
+    {
+        Assert.Equal(new[] { 2, 2, 2, 3 }, Net.Value.Blocks);
+        Assert.All(Net.Value.parameters(), p => Assert.False(p.requires_grad));
+    }
+
+    [Fact]
+    public void OddSizesUseTheOnnxAsymmetricPadding()
+    {
+        // ONNX pads [1,1,0,0] on the stride-2 convolutions: for an odd input the symmetric torch padding would give one more
+        // output row (99 → 50 → 25 instead of 49 → 24); the module pads explicitly and keeps the ONNX sizes.
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var stages = Net.Value.forward(randn(1, 3, 99, 99) * 50);
+        Assert.Equal(new long[] { 1, 64, 24, 24 }, stages[0].shape);
+        Assert.Equal(new long[] { 1, 512, 3, 3 }, stages[3].shape);
+    }
+}
