@@ -46,9 +46,7 @@ public static class TeacherWarp
         Core.Shapes.Assert(x, -1, -1, -1, -1);
         Core.Shapes.Assert(mat, x.shape[0], 3, 3);
         using var scope = torch.NewDisposeScope();
-        mat = mat.to(float32, x.device);
-        if ((mat[.., 0, 1].abs() + mat[.., 1, 0].abs()).max().item<float>() != 0)
-            throw new ArgumentException("the band-limited warp supports axis-aligned transforms only (no rotation or shear)");
+        mat = AxisAligned(mat.to(float32, x.device));
         long B = x.shape[0], H = x.shape[2], W = x.shape[3];
         int up = design.Up, taps = 2 * design.Amax * up - 1, pad = taps / 2;
 
@@ -73,6 +71,22 @@ public static class TeacherWarp
         var my = AxisMask(gy, H * up + 2 * pad, 2 * pad + 1);
         var m = (my.unsqueeze(2) * mx.unsqueeze(1)).unsqueeze(1);
         return (z.MoveToOuterDisposeScope(), m.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>
+    /// The matrices with the rounding noise of inverting them (off-diagonal terms below 1e-6 of the diagonal) set to zero;
+    /// throws for a real rotation or shear, which would need the reference's non-separable filter.
+    /// </summary>
+    static Tensor AxisAligned(Tensor mat)
+    {
+        var off = torch.zeros(3, 3, dtype: ScalarType.Bool, device: mat.device);
+        off[0, 1] = true;
+        off[1, 0] = true;
+        var scale = mat[.., 0, 0].abs().minimum(mat[.., 1, 1].abs()).reshape(-1, 1, 1);
+        var noise = off & (mat.abs() <= scale * 1e-6);
+        if ((off & ~noise & (mat != 0)).any().item<bool>())
+            throw new ArgumentException("the band-limited warp supports axis-aligned transforms only (no rotation or shear)");
+        return torch.where(noise, torch.zeros_like(mat), mat);
     }
 
     /// <summary>
