@@ -1,0 +1,176 @@
+using AnyRes.Core;
+using TorchSharp;
+
+namespace AnyRes.Data;
+
+/// <summary>A training batch: Images [B, 3, p, p] float32 in [−1, 1], Transforms [B, 3, 3], Zooms k = N/p; LR batches have identity transforms and zoom 1.</summary>
+public sealed record PatchBatch(torch.Tensor Images, torch.Tensor Transforms, float[] Zooms, bool IsPatchBatch);
+
+public sealed record LoaderOptions
+{
+    public int BatchSize { get; init; } = 32;
+    /// <summary>Probability of an LR batch (identity transforms), as the reference documents it (its code inverts it, spec §4.5).</summary>
+    public double BaseProbability { get; init; } = 0.5;
+    public ulong Seed { get; init; }
+    public int Workers { get; init; } = 2;
+    /// <summary>Batches made ahead of the consumer.</summary>
+    public int Prefetch { get; init; } = 4;
+    /// <summary>The step to start from (resume: the <see cref="BatchLoader.Step"/> saved with a checkpoint).</summary>
+    public long StartStep { get; init; }
+}
+
+/// <summary>
+/// Mixes LR batches and HR patch batches (spec §4.5) and makes them on background workers into a bounded prefetch queue.
+/// Batch t is a pure function of (seed, t): its source from the stream (seed, t, −1), sample i from (seed, t, i), and the image
+/// of sample i is position t·B+i of a per-epoch permutation of the dataset. So the output is identical for any worker count or
+/// timing, and <see cref="Step"/> is the whole sampler state.
+/// </summary>
+public sealed class BatchLoader : IDisposable
+{
+    /// <summary>A batch before it becomes tensors: CHW float pixels in [−1, 1].</summary>
+    public sealed record HostBatch(long Step, float[] Pixels, PatchTransform[] Transforms, float[] Zooms, bool IsPatchBatch, int Size);
+
+    readonly LowResDataset? _lr;
+    readonly PatchDataset? _hr;
+    readonly LoaderOptions _options;
+    readonly torch.Device _device;
+    readonly Dictionary<long, HostBatch> _ready = new();
+    readonly Thread[] _threads;
+    readonly object _lock = new();
+    readonly EpochOrder _lrOrder, _hrOrder;
+    long _claimed, _consumed;
+    bool _stopped;
+    Exception? _failure;
+
+    public BatchLoader(LowResDataset? lr, PatchDataset? hr, LoaderOptions options, torch.Device? device = null)
+    {
+        if (lr is null && hr is null) throw new ArgumentException("the loader needs an LR or an HR dataset");
+        if (lr is not null && hr is not null && lr.Options.Size != hr.Options.Size)
+            throw new AnyResException($"LR size {lr.Options.Size} and patch size {hr.Options.Size} differ");
+        if (options.BatchSize < 1 || options.Workers < 1 || options.Prefetch < 1) throw new AnyResException("batch size, workers and prefetch must be positive");
+        if (!(options.BaseProbability >= 0 && options.BaseProbability <= 1)) throw new AnyResException($"--base-probability must be in [0, 1], got {options.BaseProbability}");
+        _lr = lr; _hr = hr; _options = options; _device = device ?? torch.CPU;
+        _lrOrder = new EpochOrder(options.Seed, 1, lr?.Count ?? 1);
+        _hrOrder = new EpochOrder(options.Seed, 2, hr?.Count ?? 1);
+        _claimed = _consumed = options.StartStep;
+        _threads = Enumerable.Range(0, options.Workers).Select(i => new Thread(Work) { IsBackground = true, Name = $"anyres-loader-{i}" }).ToArray();
+        foreach (var t in _threads) t.Start();
+    }
+
+    /// <summary>The sampler state: the step of the next batch <see cref="Next"/> returns.</summary>
+    public long Step { get { lock (_lock) return _consumed; } }
+
+    public int Size => (_hr?.Options.Size ?? _lr!.Options.Size);
+
+    /// <summary>The next batch, as tensors on the loader's device (created in the caller's dispose scope).</summary>
+    public PatchBatch Next()
+    {
+        HostBatch batch;
+        lock (_lock)
+        {
+            while (!_ready.ContainsKey(_consumed) && _failure is null) Monitor.Wait(_lock);
+            if (_failure is not null) throw _failure is AnyResException ? new AnyResException(_failure.Message, _failure) : new InvalidOperationException("data loader failed", _failure);
+            batch = _ready[_consumed];
+            _ready.Remove(_consumed++);
+            Monitor.PulseAll(_lock);
+        }
+        int b = batch.Zooms.Length, p = batch.Size;
+        var images = torch.tensor(batch.Pixels, new long[] { b, 3, p, p }, device: _device);
+        return new PatchBatch(images, PatchTransform.Stack(batch.Transforms, _device), batch.Zooms, batch.IsPatchBatch);
+    }
+
+    void Work()
+    {
+        while (true)
+        {
+            long step;
+            lock (_lock)
+            {
+                while (!_stopped && _failure is null && _claimed - _consumed >= _options.Prefetch) Monitor.Wait(_lock);
+                if (_stopped || _failure is not null) return;
+                step = _claimed++;
+            }
+            try
+            {
+                var batch = Make(step);
+                lock (_lock) { _ready[step] = batch; Monitor.PulseAll(_lock); }
+            }
+            catch (Exception e)
+            {
+                lock (_lock) { _failure ??= e; Monitor.PulseAll(_lock); }
+                return;
+            }
+        }
+    }
+
+    /// <summary>Batch <paramref name="step"/>, computed on the calling thread (what the workers run).</summary>
+    public HostBatch Make(long step)
+    {
+        ulong seed = _options.Seed;
+        bool patch = _lr is null || (_hr is not null && !(new SampleRng(seed, step, -1).NextDouble() < _options.BaseProbability));
+        int bs = _options.BatchSize, p = Size;
+        var pixels = new float[(long)bs * 3 * p * p];
+        var transforms = new PatchTransform[bs];
+        var zooms = new float[bs];
+        for (int i = 0; i < bs; i++)
+        {
+            var rng = new SampleRng(seed, step, i);
+            long position = step * bs + i;
+            RgbImage image;
+            if (patch)
+            {
+                var sample = _hr!.Get(_hrOrder.At(position), rng);
+                (image, transforms[i], zooms[i]) = (sample.Image, sample.Transform, (float)sample.Zoom);
+            }
+            else
+            {
+                (image, transforms[i], zooms[i]) = (_lr!.Get(_lrOrder.At(position), rng), PatchTransform.Identity, 1f);
+            }
+            ToChw(image, pixels.AsSpan(i * 3 * p * p, 3 * p * p));
+        }
+        return new HostBatch(step, pixels, transforms, zooms, patch, p);
+    }
+
+    /// <summary>HWC bytes → CHW floats, x/127.5 − 1 as the reference normalises.</summary>
+    public static void ToChw(RgbImage image, Span<float> chw)
+    {
+        int plane = image.Width * image.Height;
+        var px = image.Pixels;
+        for (int i = 0; i < plane; i++)
+        {
+            chw[i] = px[3 * i] / 127.5f - 1;
+            chw[plane + i] = px[3 * i + 1] / 127.5f - 1;
+            chw[2 * plane + i] = px[3 * i + 2] / 127.5f - 1;
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_lock) { _stopped = true; Monitor.PulseAll(_lock); }
+        foreach (var t in _threads) t.Join();
+    }
+
+    /// <summary>Position → dataset index: a fresh seeded permutation per epoch, so every item appears once per epoch.</summary>
+    sealed class EpochOrder(ulong seed, int tag, int count)
+    {
+        readonly Dictionary<long, int[]> _perms = new();
+
+        public int At(long position)
+        {
+            long epoch = position / count;
+            int[] perm;
+            lock (_perms)
+            {
+                if (!_perms.TryGetValue(epoch, out perm!))
+                {
+                    var rng = new SampleRng(seed ^ 0xA5A5_0000UL, epoch, -1 - tag);
+                    perm = Enumerable.Range(0, count).ToArray();
+                    for (int i = count - 1; i > 0; i--) { int j = rng.Int(0, i); (perm[i], perm[j]) = (perm[j], perm[i]); }
+                    if (_perms.Count > 8) _perms.Remove(_perms.Keys.Min());
+                    _perms[epoch] = perm;
+                }
+            }
+            return perm[(int)(position % count)];
+        }
+    }
+}

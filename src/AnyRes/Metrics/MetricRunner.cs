@@ -1,0 +1,236 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using AnyRes.Core;
+using AnyRes.Data;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace AnyRes.Metrics;
+
+public sealed record MetricOptions
+{
+    /// <summary>Images per set (fakes; patch reals too; full-image reals are all dataset items up to this). Reference: 50,000.</summary>
+    public int Num { get; init; } = 50_000;
+    public int Batch { get; init; } = 16;
+    /// <summary>Seeds the real-patch sampling and the latents.</summary>
+    public ulong Seed { get; init; }
+    /// <summary>Include mirrored copies of the reals (the training set's x-flip).</summary>
+    public bool XFlip { get; init; }
+    /// <summary>KID subsets and their maximal size (SG3 defaults).</summary>
+    public int KidSubsets { get; init; } = 100;
+    public int KidSubsetSize { get; init; } = 1000;
+    /// <summary>Folder of cached real statistics; null = no cache.</summary>
+    public string? CacheDir { get; init; }
+}
+
+/// <summary>
+/// Spec §9: real statistics (cached by dataset fingerprint + options), fakes from an <see cref="IMetricGenerator"/>, FD/KID.
+/// In patch metrics the i-th fake is rendered with the i-th real patch's transform (and, for sub-patches, cropped at the
+/// same offset), so both sets share scale and position distributions.
+/// </summary>
+public sealed class MetricRunner(IFeatureExtractor detector, MetricOptions options, ImageSource? lowRes, ImageSource? highRes)
+{
+    /// <summary>(metric label, phase "reals"/"fakes", done, total).</summary>
+    public Action<string, string, long, long>? Progress { get; init; }
+
+    /// <summary>Computes the metrics; result names as <see cref="MetricSpec.ResultName"/>.</summary>
+    public Dictionary<string, double> Run(IMetricGenerator generator, IEnumerable<MetricSpec> specs)
+    {
+        var results = new Dictionary<string, double>();
+        foreach (var group in specs.GroupBy(s => s.Label))
+        {
+            var spec = group.First();
+            using var reals = RealStatistics(spec, generator.Resolution, out var transforms, out var offsets);
+            using var fakes = FakeStatistics(spec, generator, reals.Count, transforms, offsets);
+            foreach (var s in group.DistinctBy(s => s.Statistic))
+                results[s.ResultName(detector.Name)] = s.Statistic == "kid" ? Kid(reals, fakes) : Fd(reals, fakes);
+            transforms?.Dispose();
+            offsets?.Dispose();
+        }
+        return results;
+    }
+
+    double Fd(FeatureStatistics reals, FeatureStatistics fakes)
+    {
+        var (m1, s1) = reals.MeanCov();
+        var (m2, s2) = fakes.MeanCov();
+        using (m1) using (s1) using (m2) using (s2) return Distances.Frechet(m2, s2, m1, s1);
+    }
+
+    double Kid(FeatureStatistics reals, FeatureStatistics fakes)
+    {
+        using var r = reals.Features();
+        using var f = fakes.Features();
+        return Distances.Kid(r, f, options.KidSubsets, options.KidSubsetSize, (long)options.Seed);
+    }
+
+    /// <summary>Real features; for patch metrics also each patch's transform [N,3,3] and sub-patch crop offset [N,2] (y, x).</summary>
+    public FeatureStatistics RealStatistics(MetricSpec spec, int resolution, out Tensor? transforms, out Tensor? offsets)
+    {
+        var (items, describe) = RealItems(spec, resolution);
+        var key = CacheKey(spec, resolution, describe);
+        var cacheFile = options.CacheDir is null ? null : Path.Combine(options.CacheDir, $"reals-{detector.Name}-{spec.Label}-{key}.safetensors");
+        if (cacheFile is not null && File.Exists(cacheFile))
+        {
+            var file = SafetensorsFile.Read(cacheFile);
+            transforms = file.Tensors.GetValueOrDefault("transforms");
+            offsets = file.Tensors.GetValueOrDefault("offsets");
+            var cached = FeatureStatistics.FromTensors(file.Tensors);
+            foreach (var (name, t) in file.Tensors) if (name is not ("transforms" or "offsets")) t.Dispose();
+            return cached;
+        }
+
+        var stats = new FeatureStatistics();
+        var allTransforms = new List<PatchTransform>();
+        var allOffsets = new List<(int Y, int X)>();
+        int crop = detector.NativeSize;
+        for (int start = 0; start < items; start += options.Batch)
+        {
+            using var scope = NewDisposeScope();
+            int n = Math.Min(options.Batch, items - start);
+            var images = new List<RgbImage>(n);
+            for (int i = start; i < start + n; i++)
+            {
+                var (image, transform) = RealItem(spec, resolution, i);
+                if (spec.Kind == MetricKind.Subpatch)
+                {
+                    // A uniform crop of the detector's size inside the P×P patch; the fake is cut at the same place.
+                    var rng = new SampleRng(options.Seed, i, 2);
+                    var (y, x) = (rng.Int(0, spec.Size - crop), rng.Int(0, spec.Size - crop));
+                    image = image.Crop(x, y, crop, crop);
+                    allOffsets.Add((y, x));
+                }
+                if (transform is { } t) allTransforms.Add(t);
+                images.Add(image);
+            }
+            stats.Append(detector.Extract(ToTensor(images)));
+            Progress?.Invoke(spec.Label, "reals", start + n, items);
+        }
+        transforms = spec.PatchLike ? PatchTransform.Stack(allTransforms).DetachFromDisposeScope() : null;
+        offsets = spec.Kind == MetricKind.Subpatch
+            ? torch.tensor(allOffsets.SelectMany(o => new long[] { o.Y, o.X }).ToArray()).view(-1, 2).DetachFromDisposeScope() : null;
+        if (cacheFile is not null)
+        {
+            Directory.CreateDirectory(options.CacheDir!);
+            var extra = new Dictionary<string, Tensor>();
+            if (transforms is not null) extra["transforms"] = transforms;
+            if (offsets is not null) extra["offsets"] = offsets;
+            stats.Save(cacheFile, extra, new Dictionary<string, string> { ["anyres.reals"] = describe });
+        }
+        return stats;
+    }
+
+    /// <summary>Fake features: latents from a seeded stream; patch fakes use the reals' transforms one-to-one.</summary>
+    public FeatureStatistics FakeStatistics(MetricSpec spec, IMetricGenerator generator, long realCount, Tensor? transforms, Tensor? offsets)
+    {
+        long count = spec.PatchLike ? realCount : options.Num;
+        var gen = new torch.Generator(options.Seed + 1);
+        var stats = new FeatureStatistics();
+        int crop = detector.NativeSize;
+        for (long start = 0; start < count; start += options.Batch)
+        {
+            using var scope = NewDisposeScope();
+            using var _ = no_grad();
+            long n = Math.Min(options.Batch, count - start);
+            var z = randn([n, generator.ZDim], generator: gen).to(generator.Device);
+            Tensor images = spec.Kind switch
+            {
+                MetricKind.Full => generator.Full(z, spec.Size),
+                MetricKind.Up => generator.Upsampled(z, spec.Size),
+                _ => generator.Patches(z, transforms!.narrow(0, start, n).to(generator.Device)),
+            };
+            images = FeatureExtractors.Quantize(images);
+            if (spec.Kind == MetricKind.Subpatch)
+                images = torch.stack(Enumerable.Range(0, (int)n).Select(i =>
+                {
+                    long y = offsets![start + i, 0].item<long>(), x = offsets[start + i, 1].item<long>();
+                    return images[i].narrow(1, y, crop).narrow(2, x, crop);
+                }));
+            stats.Append(detector.Extract(images));
+            Progress?.Invoke(spec.Label, "fakes", start + n, count);
+        }
+        return stats;
+    }
+
+    (int Count, string Describe) RealItems(MetricSpec spec, int resolution)
+    {
+        var (source, dataset) = Dataset(spec, resolution);
+        int count = spec.PatchLike ? options.Num : Math.Min(options.Num, dataset.Count);
+        var fingerprint = Fingerprint(source);
+        var describe = JsonSerializer.Serialize(new
+        {
+            version = 1, source = source.Location, fingerprint, metric = spec.Label, resolution, count, options.XFlip, options.Seed,
+            detector = detector.Name,
+        });
+        return (count, describe);
+    }
+
+    string CacheKey(MetricSpec spec, int resolution, string describe) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(describe)))[..16].ToLowerInvariant();
+
+    static string Fingerprint(ImageSource source)
+    {
+        var text = string.Join("\n", source.Images.Select(i => $"{i.Path}\t{i.Width}\t{i.Height}"));
+        return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text)))[..16].ToLowerInvariant();
+    }
+
+    readonly Dictionary<string, (ImageSource, ImageDataset)> datasets = [];
+
+    (ImageSource Source, ImageDataset Dataset) Dataset(MetricSpec spec, int p)
+    {
+        string key = spec.Kind is MetricKind.Full or MetricKind.Up ? $"full{spec.Size}" : spec.Label;
+        if (datasets.TryGetValue(key, out var cached)) return cached;
+        (ImageSource, ImageDataset) made;
+        if (spec.Kind is MetricKind.Full or MetricKind.Up)
+        {
+            if (spec.Size < p) throw new AnyResException($"{spec.Label}: R = {spec.Size} is below the generator's resolution {p}");
+            // R = p: the LR training set; R > p: the HR set, random square crop, Lanczos to R (spec §9).
+            var source = spec.Size == p ? lowRes ?? highRes : highRes;
+            if (source is null) throw new AnyResException($"{spec.Label} needs {(spec.Size == p ? "--data" : "--data-hr")}");
+            made = (source, new LowResDataset(source, new LowResDatasetOptions { Size = spec.Size, XFlip = options.XFlip }));
+        }
+        else
+        {
+            if (spec.Size != p) throw new AnyResException($"{spec.Label}: the patch size P must equal the generator's resolution {p}");
+            if (highRes is null) throw new AnyResException($"{spec.Label} needs --data-hr");
+            var (max, min) = spec.Scales;
+            made = (highRes, new PatchDataset(highRes, new PatchDatasetOptions { Size = spec.Size, ScaleMax = max, ScaleMin = min, XFlip = options.XFlip }));
+        }
+        datasets[key] = made;
+        return made;
+    }
+
+    /// <summary>The i-th real: full images walk the (mirrored) dataset in order; patches cycle through it in seeded order.</summary>
+    (RgbImage Image, PatchTransform? Transform) RealItem(MetricSpec spec, int p, int i)
+    {
+        var (_, dataset) = Dataset(spec, p);
+        var rng = new SampleRng(options.Seed, i, 1);
+        if (dataset is LowResDataset lr) return (lr.Get(i, rng), null);
+        var patches = (PatchDataset)dataset;
+        int epoch = i / patches.Count, within = i % patches.Count;
+        var order = Permutation(patches.Count, options.Seed + (ulong)epoch);
+        var sample = patches.Get(order[within], rng);
+        return (sample.Image, sample.Transform);
+    }
+
+    readonly Dictionary<(int, ulong), int[]> permutations = [];
+
+    int[] Permutation(int n, ulong seed)
+    {
+        if (permutations.TryGetValue((n, seed), out var p)) return p;
+        p = Enumerable.Range(0, n).ToArray();
+        var rng = new SampleRng(seed, -1, 0);
+        for (int i = n - 1; i > 0; i--) { int j = rng.Int(0, i); (p[i], p[j]) = (p[j], p[i]); }
+        return permutations[(n, seed)] = p;
+    }
+
+    /// <summary>HWC uint8 images of one size → [B,3,H,W] float32 0..255.</summary>
+    public static Tensor ToTensor(IReadOnlyList<RgbImage> images)
+    {
+        int h = images[0].Height, w = images[0].Width;
+        var bytes = new byte[images.Count * h * w * 3];
+        for (int i = 0; i < images.Count; i++) images[i].Pixels.CopyTo(bytes, i * h * w * 3);
+        using var t = torch.tensor(bytes).view(images.Count, h, w, 3);
+        return t.permute(0, 3, 1, 2).to(float32);
+    }
+}

@@ -1,0 +1,93 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace AnyRes.Networks;
+
+/// <summary>Stage 1 trains a plain SG3 on full images; stage 2 ('patch') adds the scale branch and renders patch transforms.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<TrainingMode>))]
+public enum TrainingMode { Global, Patch }
+
+/// <summary>
+/// How the zoom reaches the scale mapping. Parity: as the reference (normalised zoom through a mapping network whose input
+/// 2nd-moment normalisation collapses a 1-D input to ≈ ±1, spec 5.2: inert). LogZoom: log-zoom scaled to [−1, 1] over
+/// [min, max], fed without that normalisation, so the mapped scale really depends on the zoom (a flagged deviation).
+/// </summary>
+[JsonConverter(typeof(JsonStringEnumConverter<ScaleConditioning>))]
+public enum ScaleConditioning { Parity, LogZoom }
+
+/// <summary>Every hyper-parameter of the anyres StyleGAN3 generator; defaults are the reference's (train.py + networks_stylegan3.py).</summary>
+public sealed record GeneratorOptions
+{
+    public string Cfg { get; init; } = "stylegan3-t";
+    public int ZDim { get; init; } = 512;
+    public int CDim { get; init; } = 0;
+    public int WDim { get; init; } = 512;
+    public int ImgResolution { get; init; } = 256;
+    public int ImgChannels { get; init; } = 3;
+
+    // Mapping network.
+    public int MappingLayers { get; init; } = 2;
+    public double MappingLrMultiplier { get; init; } = 0.01;
+    public double WAvgBeta { get; init; } = 0.998;
+
+    // Synthesis schedule (spec 13.2).
+    public int ChannelBase { get; init; } = 32768;
+    public int ChannelMax { get; init; } = 512;
+    public int NumLayers { get; init; } = 14;            // excluding the Fourier input and ToRGB
+    public int NumCritical { get; init; } = 2;           // critically sampled layers at the end
+    public double FirstCutoff { get; init; } = 2;
+    public double FirstStopband { get; init; } = Math.Pow(2, 2.1);
+    public double LastStopbandRel { get; init; } = Math.Pow(2, 0.3);
+    public int MarginSize { get; init; } = 10;           // extra pixels around the image in every layer
+    public double OutputScale { get; init; } = 0.25;
+    public int NumFp16Res { get; init; } = 4;            // recorded per layer; this CPU port computes in float32
+
+    // Synthesis layers.
+    public int ConvKernel { get; init; } = 3;            // 1 for stylegan3-r
+    public int FilterSize { get; init; } = 6;            // low-pass taps relative to the lower rate
+    public int LreluUpsampling { get; init; } = 2;       // rate of the nonlinearity relative to the layer's rate
+    public bool UseRadialFilters { get; init; } = false; // stylegan3-r: jinc down filters in non-critical layers
+    public double? ConvClamp { get; init; } = 256;
+    /// <summary>train.py: 0.5^(batch / 20k) with batch 32.</summary>
+    public double MagnitudeEmaBeta { get; init; } = Math.Pow(0.5, 32 / (20 * 1e3));
+
+    // Any-resolution additions (spec 5.2).
+    public TrainingMode TrainingMode { get; init; } = TrainingMode.Global;
+    public int ScaleMappingMin { get; init; } = 1;
+    public int ScaleMappingMax { get; init; } = 8;
+    public string ScaleMappingNorm { get; init; } = "positive";   // "positive" | "zerocentered"
+    public ScaleConditioning ScaleConditioning { get; init; } = ScaleConditioning.Parity;
+
+    [JsonIgnore] public int NumWs => NumLayers + 2;
+
+    /// <summary>train.py's --cfg presets ("stylegan3-t" or "stylegan3-r") at an output size (power of two, 16..1024).</summary>
+    public static GeneratorOptions Preset(string cfg, int resolution)
+    {
+        if (resolution < 16 || resolution > 1024 || (resolution & (resolution - 1)) != 0)
+            throw new ArgumentException($"resolution must be a power of two from 16 to 1024, got {resolution}");
+        return cfg switch
+        {
+            "stylegan3-t" => new GeneratorOptions { Cfg = cfg, ImgResolution = resolution },
+            "stylegan3-r" => new GeneratorOptions { Cfg = cfg, ImgResolution = resolution, ConvKernel = 1, ChannelBase = 65536, ChannelMax = 1024, UseRadialFilters = true },
+            _ => throw new ArgumentException($"unknown generator config '{cfg}' (expected stylegan3-t or stylegan3-r)"),
+        };
+    }
+
+    /// <summary>A small stylegan3-t for tests, benchmarks and quick runs: channel_max 64 and 64-d latents.</summary>
+    public static GeneratorOptions Tiny(int resolution) =>
+        Preset("stylegan3-t", resolution) with { ZDim = 64, WDim = 64, ChannelMax = 64 };
+
+    static readonly JsonSerializerOptions Json = new() { WriteIndented = false };
+    public string ToJson() => JsonSerializer.Serialize(this, Json);
+    public static GeneratorOptions FromJson(string json) =>
+        JsonSerializer.Deserialize<GeneratorOptions>(json, Json) ?? throw new JsonException("empty generator options");
+
+    /// <summary>Throws on inconsistent options (called by the Generator constructor).</summary>
+    public void Validate()
+    {
+        if (ScaleMappingNorm is not ("positive" or "zerocentered")) throw new ArgumentException($"scale_mapping_norm must be 'positive' or 'zerocentered', got '{ScaleMappingNorm}'");
+        if (ScaleMappingMax <= ScaleMappingMin) throw new ArgumentException($"scale_mapping_max ({ScaleMappingMax}) must exceed scale_mapping_min ({ScaleMappingMin})");
+        if (ScaleConditioning == ScaleConditioning.LogZoom && ScaleMappingMin <= 0) throw new ArgumentException("log-zoom scale conditioning needs scale_mapping_min > 0");
+        if (NumLayers <= NumCritical) throw new ArgumentException("num_layers must exceed num_critical");
+    }
+}

@@ -1,0 +1,37 @@
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace AnyRes.Ops;
+
+/// <summary>
+/// StyleGAN3's modulated_conv2d (spec 13.4). The reference scales a per-sample copy of the weight and runs a grouped
+/// convolution; here the same linear map is applied as input-channel scaling, one convolution with the shared weight,
+/// and output-channel scaling by the demodulation coefficients: equal up to float rounding, one ordinary batched conv.
+/// </summary>
+public static class ModulatedConv2d
+{
+    /// <param name="x">[B, I, H, W]</param>
+    /// <param name="w">[O, I, k, k]</param>
+    /// <param name="s">styles [B, I]</param>
+    /// <param name="inputGain">scalar, [I] or [B, I] factors on the input channels (after demodulation), or null</param>
+    public static Tensor Apply(Tensor x, Tensor w, Tensor s, bool demodulate = true, int padding = 0, Tensor? inputGain = null)
+    {
+        long batch = x.shape[0], inChannels = w.shape[1];
+        if (x.dim() != 4 || x.shape[1] != inChannels) throw new ArgumentException($"x [{string.Join(",", x.shape)}] does not match weight [{string.Join(",", w.shape)}]");
+        if (s.dim() != 2 || s.shape[0] != batch || s.shape[1] != inChannels) throw new ArgumentException($"styles [{string.Join(",", s.shape)}] do not match [B={batch}, I={inChannels}]");
+
+        Tensor? dcoefs = null;
+        if (demodulate)
+        {
+            w = w * w.square().mean(new long[] { 1, 2, 3 }, keepdim: true).rsqrt();
+            s = s * s.square().mean().rsqrt();
+            // Σ_{i,k,k} (w_oikk s_bi)² = Σ_i s_bi² Σ_kk w_oikk²
+            dcoefs = (s.square().matmul(w.square().sum(new long[] { 2, 3 }).t()) + 1e-8).rsqrt(); // [B, O]
+        }
+        var scale = s;
+        if (inputGain is not null) scale = scale * inputGain.expand(batch, inChannels);
+        var y = F.conv2d(x * scale.to(x.dtype).view(batch, inChannels, 1, 1), w.to(x.dtype), padding: new long[] { padding, padding });
+        if (dcoefs is not null) y = y * dcoefs.to(x.dtype).view(batch, -1, 1, 1);
+        return y;
+    }
+}

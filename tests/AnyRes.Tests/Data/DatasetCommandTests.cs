@@ -1,0 +1,74 @@
+using System.CommandLine;
+using AnyRes.Cli;
+using AnyRes.Cli.Commands;
+using AnyRes.Data;
+using SkiaSharp;
+
+namespace AnyRes.Tests.Data;
+
+/// <summary>The dataset verbs end to end (in-process): output lines, exit codes, no stack traces.</summary>
+[Collection("Console")]
+public class DatasetCommandTests
+{
+    static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var root = new RootCommand { DatasetCommand.Create() };
+        root.Options.Add(CliCommon.DeviceOption);
+        var (stdout, stderr) = (Console.Out, Console.Error);
+        var (o, e) = (new StringWriter(), new StringWriter());
+        Console.SetOut(o); Console.SetError(e);
+        try { return (CliCommon.Invoke(root, args), o.ToString(), e.ToString()); }
+        finally { Console.SetOut(stdout); Console.SetError(stderr); }
+    }
+
+    [Fact]
+    public void InspectReportsEveryCorruptAndUnusualFileWithoutAStackTrace()
+    {
+        using var dir = new TempDir();
+        File.WriteAllBytes(dir["ok.png"], TestData.Encode(SynthImages.Make(1, 0, 300, 300), SKEncodedImageFormat.Png));
+        File.WriteAllBytes(dir["tilted.jpg"], TestData.WithExifOrientation(TestData.Encode(TestData.Smooth(40, 30), SKEncodedImageFormat.Jpeg), 6));
+        File.WriteAllBytes(dir["grey16.png"], Convert.FromBase64String("iVBORw0KGgoAAAANSUhEUgAAAAYAAAAEEAAAAADY/83cAAAAJElEQVR4nGNkYOBazb2aezXXau7VLA5MXEzcTNxMXEzcTLg5AL8WBR2O8zWhAAAAAElFTkSuQmCC"));
+        File.WriteAllBytes(dir["text.jpg"], "hello"u8.ToArray());
+        File.WriteAllBytes(dir["empty.webp"], []);
+        File.WriteAllBytes(dir["bomb.png"], TestData.PngHeaderOnly(40000, 40000));
+        var jpeg = TestData.Encode(SynthImages.Make(2, 0, 200, 200), SKEncodedImageFormat.Jpeg);
+        File.WriteAllBytes(dir["cut.jpg"], jpeg[..(jpeg.Length / 3)]);
+        File.WriteAllBytes(dir["fake.tif"], "II*\0garbage-after-the-magic"u8.ToArray());
+
+        var (code, stdout, stderr) = Run("dataset", "inspect", dir.Path, "--size", "16");
+        Assert.Equal(0, code);
+        Assert.Contains("3 readable, 5 unreadable", stdout);
+        foreach (var bad in new[] { "text.jpg", "empty.webp", "bomb.png", "cut.jpg", "fake.tif" })
+            Assert.Single(stdout.Split('\n'), l => l.StartsWith("unreadable") && l.Contains(bad));
+        Assert.Contains("--scale-max", stdout);
+        Assert.DoesNotContain("   at ", stdout + stderr);
+    }
+
+    [Fact]
+    public void MissingAndEmptyPathsFailWithOneLine()
+    {
+        using var dir = new TempDir();
+        var (code, _, stderr) = Run("dataset", "inspect", dir["missing"]);
+        Assert.Equal(CliCommon.UserError, code);
+        Assert.Equal(1, stderr.Trim().Split('\n').Length);
+        Assert.Contains("missing", stderr);
+        Directory.CreateDirectory(dir["none"]);
+        (code, _, stderr) = Run("dataset", "patches", dir["none"], "--out", dir["grid.png"]);
+        Assert.Equal(CliCommon.UserError, code);
+        Assert.Contains("no images", stderr);
+        Assert.False(File.Exists(dir["grid.png"]));
+    }
+
+    [Fact]
+    public void SynthThenPatchesWritesAContactSheet()
+    {
+        using var dir = new TempDir();
+        Assert.Equal(0, Run("dataset", "synth", "--out", dir["set"], "--count", "4", "--min-size", "40", "--max-size", "80").Code);
+        var (code, stdout, _) = Run("dataset", "patches", dir["set"], "--size", "32", "--count", "5", "--out", dir["grid.png"]);
+        Assert.Equal(0, code);
+        Assert.Contains("wrote 5 patches", stdout);
+        using var data = SKData.Create(dir["grid.png"]);
+        var header = ImageCodec.ReadHeader(data, "grid.png");
+        Assert.True(header.Width > 3 * 32 && header.Height > 2 * 32);
+    }
+}

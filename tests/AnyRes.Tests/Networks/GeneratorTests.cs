@@ -1,0 +1,96 @@
+using System.Text.Json.Nodes;
+using AnyRes.Networks;
+using static TorchSharp.torch;
+using Generator = AnyRes.Networks.Generator;
+
+namespace AnyRes.Tests.Networks;
+
+public class GeneratorTests
+{
+    const double Atol = 1e-4, Rtol = 1e-3;   // README: full generator
+
+    /// <summary>GeneratorOptions from the reference's Generator constructor arguments (absent ones keep the defaults).</summary>
+    internal static GeneratorOptions Options(JsonObject a)
+    {
+        var o = new GeneratorOptions();
+        var scale = a["scale_mapping_kwargs"] as JsonObject;
+        return o with
+        {
+            ZDim = (int)a["z_dim"]!, CDim = (int)a["c_dim"]!, WDim = (int)a["w_dim"]!,
+            ImgResolution = (int)a["img_resolution"]!, ImgChannels = (int)a["img_channels"]!,
+            ChannelBase = (int?)a["channel_base"] ?? o.ChannelBase, ChannelMax = (int?)a["channel_max"] ?? o.ChannelMax,
+            NumLayers = (int?)a["num_layers"] ?? o.NumLayers, MagnitudeEmaBeta = (double?)a["magnitude_ema_beta"] ?? o.MagnitudeEmaBeta,
+            ConvKernel = (int?)a["conv_kernel"] ?? o.ConvKernel, UseRadialFilters = (bool?)a["use_radial_filters"] ?? o.UseRadialFilters,
+            MappingLayers = (int?)a["mapping_kwargs"]?["num_layers"] ?? o.MappingLayers,
+            TrainingMode = (string?)a["training_mode"] == "patch" ? TrainingMode.Patch : TrainingMode.Global,
+            ScaleMappingMin = (int?)scale?["scale_mapping_min"] ?? o.ScaleMappingMin,
+            ScaleMappingMax = (int?)scale?["scale_mapping_max"] ?? o.ScaleMappingMax,
+            ScaleMappingNorm = (string?)scale?["scale_mapping_norm"] ?? o.ScaleMappingNorm,
+        };
+    }
+
+    [Fact, Trait("Category", "Parity")]
+    public void TinyPatchGeneratorMatchesReference()
+    {
+        using var f = Fixture.Load("generator_tiny.safetensors");
+        var options = Options(f.Args);
+        using var g = new Generator(options);
+        var state = f.State();
+        Assert.Equal(state.Keys.OrderBy(k => k), g.state_dict().Keys.OrderBy(k => k));
+        g.load_state_dict(state);
+        g.eval();
+        Assert.Equal(f["aux.ws"].shape[1], g.NumWs);
+
+        var z = f["in.z"].detach().requires_grad_(true);
+        var c = zeros(z.shape[0], options.CDim);
+        var img = g.forward(z, options.CDim > 0 ? c : null, f["in.transform"]);
+        Close.Assert(img, f["out.img"], Atol, Rtol, "img");
+        (img * f["in.loss_weight"]).sum().backward();
+        GradientClose.Assert(z.grad!, f["grad.z"], Atol, Rtol, "grad z");
+        var p = g.named_parameters().ToDictionary(kv => kv.name, kv => kv.parameter);
+        foreach (var name in f.Names("grad.").Where(n => n != "z")) GradientClose.Assert(p[name].grad!, f["grad." + name], Atol, Rtol, "grad " + name);
+
+        using var _ = no_grad();
+        Close.Assert(g.Mapping(f["in.z"], null), f["aux.ws"], 1e-5, 1e-4, "ws");
+        Close.Assert(Generator.ScaleInput(Generator.Zoom(f["in.transform"], 2, CPU), options), f["aux.scale_norm"], 1e-5, 1e-4, "scale norm");
+        Close.Assert(g.MappedScale(f["in.transform"], z.shape[0], CPU)!, f["aux.mapped_scale"], 1e-5, 1e-4, "mapped scale");
+        Close.Assert(g.Synthesis(f["aux.ws"], f["in.transform"]), f["out.img_scale_condition_wrapper"], Atol, Rtol, "scale_condition_wrapper");
+        Close.Assert(g.forward(f["in.z"], null), f["out.img_identity_transform"], Atol, Rtol, "identity transform");
+
+        // The teacher is the same network without the scale affine (a stage-1 global generator).
+        using var teacher = new Generator(options with { TrainingMode = TrainingMode.Global });
+        teacher.load_state_dict(state.Where(kv => !kv.Key.Contains("scale_")).ToDictionary(kv => kv.Key, kv => kv.Value));
+        Close.Assert(teacher.forward(f["in.z"], null), f["out.img_teacher_mode"], Atol, Rtol, "teacher mode");
+    }
+
+    [Fact]
+    public void StateDictKeysFollowTheReference()
+    {
+        using var g = new Generator(GeneratorOptions.Tiny(16) with { TrainingMode = TrainingMode.Patch });
+        var keys = g.state_dict().Keys.ToHashSet();
+        foreach (var k in new[] { "mapping.fc0.weight", "mapping.w_avg", "synthesis.input.freqs", "synthesis.input.affine.bias", "scale_mapping.fc1.bias",
+                     "scale_mapping.w_avg", "synthesis.L0_36_64.up_filter", "synthesis.L0_36_64.scale_affine.weight", "synthesis.L14_16_3.magnitude_ema" })
+            Assert.Contains(k, keys);
+        Assert.DoesNotContain("synthesis.L14_16_3.up_filter", keys);
+        using var global = new Generator(GeneratorOptions.Tiny(16));
+        Assert.DoesNotContain(global.state_dict().Keys, k => k.Contains("scale"));
+        Assert.False(global.HasScaleMapping);
+    }
+
+    [Fact]
+    public void SameSeedGivesSameImagesAndTruncationPullsTowardsTheAverage()
+    {
+        manual_seed(11);
+        using var g = new Generator(GeneratorOptions.Tiny(16) with { TrainingMode = TrainingMode.Patch });
+        using var _ = no_grad();
+        var z = randn(2, g.ZDim);
+        var a = g.forward(z, null);
+        Assert.Equal(new long[] { 2, 3, 16, 16 }, a.shape);
+        Close.Assert(g.forward(z, null), a, 0, 0, "deterministic");
+        g.forward(z, null, updateEmas: true);
+        var ws = g.Mapping(z, null);
+        var truncated = g.Mapping(z, null, truncationPsi: 0.5, truncationCutoff: 8);
+        Close.Assert(truncated.narrow(1, 0, 8), g.mapping.w_avg.lerp(ws.narrow(1, 0, 8), 0.5), 1e-6, 1e-5, "truncated head");
+        Close.Assert(truncated.narrow(1, 8, g.NumWs - 8), ws.narrow(1, 8, g.NumWs - 8), 0, 0, "untruncated tail");
+    }
+}
