@@ -8,7 +8,7 @@ LPIPS-AlexNet weights cannot be fetched here, so `util.losses.Masked_LPIPS_Loss`
 Configs: tiny = the AnyRes tiny preset (64 px, channel_base 1024, channel_max 32, z/w 32); sg3t256 = SG3-T 256 (train.sh).
 Prints one JSON line per config: median/mean seconds per iteration over --iters after --warmup, phase medians, peak RSS.
 """
-import argparse, copy, json, os, random, resource, statistics, sys, time
+import argparse, copy, json, os, random, resource, statistics, sys, time, types
 
 import torch
 import torch.nn.functional as F
@@ -22,6 +22,12 @@ args = p.parse_args()
 
 sys.path.insert(0, os.environ.get('ANYRES_REFERENCE', '/work/reference/anyres-gan'))
 import dnnlib
+sys.modules.setdefault('lpips', types.ModuleType('lpips'))   # util/losses.py imports it; replaced below
+if 'torchvision' not in sys.modules:   # util/renormalize.py imports torchvision.transforms at module level (unused here)
+    tv = types.ModuleType('torchvision')
+    tv.transforms = types.ModuleType('torchvision.transforms')
+    tv.transforms.Normalize = lambda *a, **k: None
+    sys.modules.update({'torchvision': tv, 'torchvision.transforms': tv.transforms})
 from util import losses
 
 
