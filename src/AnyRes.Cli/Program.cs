@@ -8,4 +8,5 @@ root.Subcommands.Add(DoctorCommand.Create());
 root.Subcommands.Add(DatasetCommand.Create());
 root.Subcommands.Add(GenerateCommand.Create());
 root.Subcommands.Add(ZoomCommand.Create());
+root.Subcommands.Add(TrainCommand.Create());
 return CliCommon.Invoke(root, args);
