@@ -4,6 +4,7 @@ using AnyRes.Bench;
 var benches = new Dictionary<string, Func<string[], int>>
 {
     ["loader"] = LoaderBench.Run,
+    ["generator"] = GeneratorBench.Run,
 };
 if (args.Length == 0 || !benches.TryGetValue(args[0], out var bench))
 {
