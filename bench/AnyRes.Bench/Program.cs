@@ -7,6 +7,7 @@ var benches = new Dictionary<string, Func<string[], int>>
     ["features"] = FeaturesBench.Run,
     ["render"] = RenderBench.Run,
     ["train"] = TrainBench.Run,
+    ["generator"] = GeneratorBench.Run,
 };
 if (args.Length == 0 || !benches.TryGetValue(args[0], out var bench))
 {
