@@ -10,4 +10,6 @@ root.Subcommands.Add(DatasetCommand.Create());
 root.Subcommands.Add(GenerateCommand.Create());
 root.Subcommands.Add(ZoomCommand.Create());
 root.Subcommands.Add(TrainCommand.Create());
+root.Subcommands.Add(InitCommand.Create());
+root.Subcommands.Add(InfoCommand.Create());
 return CliCommon.Invoke(root, args);

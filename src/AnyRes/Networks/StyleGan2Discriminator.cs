@@ -114,14 +114,14 @@ public sealed class Discriminator : nn.Module<Tensor, Tensor?, Tensor>
     {
         Shapes.Assert(img, -1, Options.ImgChannels, Options.ImgResolution, Options.ImgResolution);
         var x = img.to(float32);
-        foreach (var block in blocks) x = block.forward(x);
+        foreach (var block in blocks) x = block.call(x);
         Tensor? cmap = null;
         if (mapping is not null)
         {
             if (c is null) throw new ArgumentException($"this discriminator is conditional (c_dim = {Options.CDim}) and needs labels");
-            cmap = mapping.forward(c);
+            cmap = mapping.call(c);
         }
-        return b4.forward(x, cmap);
+        return b4.call(x, cmap);
     }
 
     public override string ToString() => $"Discriminator(c_dim={Options.CDim}, img_resolution={Options.ImgResolution}, img_channels={Options.ImgChannels})";
@@ -167,10 +167,10 @@ public sealed class DiscriminatorBlock : nn.Module<Tensor, Tensor>
     /// <param name="x">[B, C, r, r] features, or the image for the first block.</param>
     public override Tensor forward(Tensor x)
     {
-        if (fromrgb is not null) x = fromrgb.forward(x);
+        if (fromrgb is not null) x = fromrgb.call(x);
         Shapes.Assert(x, -1, conv0.InChannels, Resolution, Resolution);
-        var y = skip.forward(x);
-        return y + conv1.forward(conv0.forward(x));
+        var y = skip.call(x);
+        return y + conv1.call(conv0.call(x));
     }
 
     public override string ToString() => $"DiscriminatorBlock(resolution={Resolution}, architecture=resnet)";
@@ -203,9 +203,9 @@ public sealed class DiscriminatorEpilogue : nn.Module<Tensor, Tensor?, Tensor>
     {
         Shapes.Assert(x, -1, inChannels, Resolution, Resolution);
         if (mbstdNumChannels > 0) x = MinibatchStd.Apply(x, mbstdGroupSize, mbstdNumChannels);
-        x = conv.forward(x);
-        x = fc.forward(x.flatten(1));
-        x = @out.forward(x);
+        x = conv.call(x);
+        x = fc.call(x.flatten(1));
+        x = @out.call(x);
         if (cmapDim > 0)
         {
             Shapes.Assert(cmap!, -1, cmapDim);
@@ -245,9 +245,9 @@ public sealed class DiscriminatorMapping : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor c)
     {
         Shapes.Assert(c, -1, cDim);
-        var x = embed.forward(c.to(float32));
+        var x = embed.call(c.to(float32));
         x = x * (x.square().mean(new long[] { 1 }, keepdim: true) + 1e-8).rsqrt();
-        foreach (var layer in layers) x = layer.forward(x);
+        foreach (var layer in layers) x = layer.call(x);
         return x;
     }
 }

@@ -1,6 +1,7 @@
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
 
 namespace AnyRes.Ops;
 
@@ -63,11 +64,11 @@ public sealed class Conv2dLayer : nn.Module<Tensor, Tensor>
         var w = (weight * weightGain).to(x.dtype);
         var pad = new[] { padding.X0, padding.X1, padding.Y0, padding.Y1 };
         if (Down == 1)
-            x = Conv2d.Apply(x, w, padding: padding.X0);
+            x = F.conv2d(x, w, padding: new long[] { padding.Y0, padding.X0 });
         else if (KernelSize == 1)
-            x = Conv2d.Apply(Upfirdn2d.Apply(x, resample_filter, down: Down, padding: pad), w);
+            x = F.conv2d(Upfirdn2d.Apply(x, resample_filter, down: Down, padding: pad), w);
         else
-            x = Conv2d.Apply(Upfirdn2d.Apply(x, resample_filter, padding: pad), w, stride: Down);
+            x = F.conv2d(Upfirdn2d.Apply(x, resample_filter, padding: pad), w, strides: new long[] { Down, Down });
         return BiasAct.Apply(x, bias?.to(x.dtype), act: Activation, gain: actGain, clamp: actClamp);
     }
 
