@@ -4,6 +4,7 @@ using AnyRes.Bench;
 var benches = new Dictionary<string, Func<string[], int>>
 {
     ["loader"] = LoaderBench.Run,
+    ["features"] = FeaturesBench.Run,
     ["render"] = RenderBench.Run,
     ["train"] = TrainBench.Run,
 };
