@@ -107,7 +107,7 @@ def batch():
         N = int(round(random.uniform(2 * res, 8 * res)))
         x, y = random.randint(0, N - res), random.randint(0, N - res)
         limits = [(y / N * 2 - 1, (y + res) / N * 2 - 1), (x / N * 2 - 1, (x + res) / N * 2 - 1)]
-        ts.append(torch.from_numpy(patch_util.construct_transformation_matrix(limits)).float())
+        ts.append(torch.as_tensor(patch_util.construct_transformation_matrix(limits)).float())
     return reals, torch.stack(ts)
 
 

@@ -206,10 +206,12 @@ public sealed class TrainingRun : IDisposable
     {
         var c = Trainer.Counters;
         var nets = Trainer.Nets;
-        long kimg = c.CurNimg / 1000;
+        // The reference names snapshots by whole kimg; runs with fractional ticks (tiny) add the fraction so none collide.
+        var kimg = Options.Tick >= 1 ? (c.CurNimg / 1000).ToString("000000", CultureInfo.InvariantCulture)
+                                     : (c.CurNimg / 1000.0).ToString("000000.000", CultureInfo.InvariantCulture);
         using (var grid = SampleGrid.Render(nets.G_ema, nets.G.HasScaleMapping ? 2 : 3, _device))
-            SampleGrid.WritePng(Path.Combine(RunDir, $"fakes{kimg:000000}.png"), grid);
-        var snapshot = Path.Combine(RunDir, $"network-snapshot-{kimg:000000}.safetensors");
+            SampleGrid.WritePng(Path.Combine(RunDir, $"fakes{kimg}.png"), grid);
+        var snapshot = Path.Combine(RunDir, $"network-snapshot-{kimg}.safetensors");
         NetworkCheckpoint.Save(snapshot, nets.G, nets.G_ema, nets.D, new Dictionary<string, string>
         {
             ["anyres.training_options"] = Options.ToJson(), ["anyres.nimg"] = c.CurNimg.ToString(CultureInfo.InvariantCulture),

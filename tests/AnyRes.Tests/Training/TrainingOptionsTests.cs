@@ -76,3 +76,24 @@ public class TrainingOptionsTests
         Assert.Equal(12, scalar[Array.IndexOf(scalar, (byte)0x10) + 1]);                           // Event.step: field 2, varint
     }
 }
+
+public class TrainCommandTests
+{
+    [Fact]
+    public void Dry_run_prints_the_preset_with_flags_applied()
+    {
+        var root = new System.CommandLine.RootCommand();
+        root.Options.Add(AnyRes.Cli.CliCommon.DeviceOption);
+        root.Subcommands.Add(AnyRes.Cli.Commands.TrainCommand.Create());
+        var previous = Console.Out;
+        var captured = new StringWriter();
+        int rc;
+        Console.SetOut(captured);
+        try { rc = AnyRes.Cli.CliCommon.Invoke(root, new[] { "train", "patch", "--preset", "tiny", "--data", "lr", "--data_hr", "hr", "--teacher-lambda", "3", "--mirror", "0", "--dry-run" }); }
+        finally { Console.SetOut(previous); }
+        Assert.Equal(0, rc);
+        var text = captured.ToString();
+        var o = TrainingOptions.FromJson(text[text.IndexOf('{')..(text.LastIndexOf('}') + 1)], "dry run");
+        Assert.Equal(TrainingOptions.Preset("tiny", TrainStage.Patch) with { Data = "lr", DataHr = "hr", TeacherLambda = 3, Mirror = false }, o);
+    }
+}
