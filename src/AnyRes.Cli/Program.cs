@@ -8,4 +8,6 @@ root.Subcommands.Add(DoctorCommand.Create());
 root.Subcommands.Add(DatasetCommand.Create());
 root.Subcommands.Add(GenerateCommand.Create());
 root.Subcommands.Add(ZoomCommand.Create());
+root.Subcommands.Add(MetricsCommand.Create());
+root.Subcommands.Add(CompareCommand.Create());
 return CliCommon.Invoke(root, args);
