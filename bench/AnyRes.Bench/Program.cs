@@ -6,6 +6,7 @@ var benches = new Dictionary<string, Func<string[], int>>
     ["loader"] = LoaderBench.Run,
     ["features"] = FeaturesBench.Run,
     ["render"] = RenderBench.Run,
+    ["train"] = TrainBench.Run,
 };
 if (args.Length == 0 || !benches.TryGetValue(args[0], out var bench))
 {

@@ -10,4 +10,5 @@ root.Subcommands.Add(GenerateCommand.Create());
 root.Subcommands.Add(ZoomCommand.Create());
 root.Subcommands.Add(MetricsCommand.Create());
 root.Subcommands.Add(CompareCommand.Create());
+root.Subcommands.Add(TrainCommand.Create());
 return CliCommon.Invoke(root, args);
