@@ -55,7 +55,7 @@ static class MetricsCli
     }
 
     public static GeneratorMetricSource Source(string network, TorchSharp.torch.Device device, bool upsampled) =>
-        new(GeneratorTiles.Load(network, device)) { AsUpsampledBaseline = upsampled };
+        new(GeneratorTiles.Load(network, device)) { AsUpsampledBaseline = upsampled, Warp = GeneratorMetricSource.BandLimitedWarp };
 
     public static string Format(double v) => v.ToString("0.0000", CultureInfo.InvariantCulture);
 }

@@ -11,9 +11,8 @@ namespace AnyRes.Tests.Metrics;
 public class MetricRunnerTests
 {
     /// <summary>
-    /// End to end on an untrained tiny generator and synthetic photos: full-image (renderer), patch and sub-patch metrics with
-    /// the shipped ResNet18, the cached real statistics reused on a second run, and the upsampled baseline's missing warp
-    /// reported as one line.
+    /// End to end on an untrained tiny generator and synthetic photos: full-image (renderer), patch and KID metrics with
+    /// the shipped ResNet18, the cached real statistics reused on a second run, and the upsampled baseline.
     /// </summary>
     [Fact]
     public void TinyGeneratorMetricsAreFiniteAndRealsAreCached()
@@ -37,9 +36,16 @@ public class MetricRunnerTests
             var again = new MetricRunner(detector, options, source, source).Run(g, specs);
             Assert.Equal(results, again);   // cached reals + seeded latents: identical
 
-            var up = new GeneratorMetricSource(new GeneratorTiles(new AnyRes.Networks.Generator(GeneratorOptions.Tiny(32)))) { AsUpsampledBaseline = true };
-            var e = Assert.Throws<AnyResException>(() => up.Upsampled(randn(1, up.ZDim), 64));
-            Assert.Contains("warp", e.Message);
+            // The upsampled baseline: at R = p the single identity tile is the band-limited identity warp of G(z).
+            var tiles = new GeneratorTiles(new AnyRes.Networks.Generator(GeneratorOptions.Tiny(32)));
+            var up = new GeneratorMetricSource(tiles) { AsUpsampledBaseline = true, Warp = GeneratorMetricSource.BandLimitedWarp };
+            using var noGrad = no_grad();
+            var z = randn(2, up.ZDim);
+            var direct = GeneratorMetricSource.BandLimitedWarp(new GeneratorMetricSource(tiles).Patches(z, eye(3).expand(2, 3, 3)), eye(3).expand(2, 3, 3));
+            Close.Assert(up.Upsampled(z, 32), direct, 1e-5, 1e-4, "up32 = warp(G(z), I)");
+            var up64 = up.Upsampled(z, 64);
+            Assert.Equal(new long[] { 2, 3, 64, 64 }, up64.shape);
+            Assert.True(up64.isfinite().all().item<bool>());
         }
         finally { Directory.Delete(dir, true); }
     }
