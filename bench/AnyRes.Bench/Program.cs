@@ -4,7 +4,10 @@ using AnyRes.Bench;
 var benches = new Dictionary<string, Func<string[], int>>
 {
     ["loader"] = LoaderBench.Run,
+    ["features"] = FeaturesBench.Run,
     ["render"] = RenderBench.Run,
+    ["train"] = TrainBench.Run,
+    ["generator"] = GeneratorBench.Run,
 };
 if (args.Length == 0 || !benches.TryGetValue(args[0], out var bench))
 {

@@ -8,7 +8,8 @@ namespace AnyRes.Bench;
 
 /// <summary>
 /// Tile-render throughput and peak memory: <c>render [--sizes 1024x1024,4096x2048] [--cfg stylegan3-t] [--resolution 256]
-/// [--tile-batch 4] [--threads 2] [--max-tiles 0]</c>. A random-init generator renders each size to a streamed PNG in a temporary
+/// [--mode patch|global] [--tile-batch 4] [--threads 2] [--max-tiles 0]</c>. --mode patch (default) is a stage-2 generator
+/// with the scale branch, global a stage-1 / official SG3 one. A random-init generator renders each size to a streamed PNG in a temporary
 /// folder (the PNG write is timed too). Prints one JSON line per size; peak RSS is the process high-water mark so far, so sizes
 /// run smallest first and a flat figure means memory does not grow with the output. --max-tiles renders only the first rows
 /// of tiles (a region) to bound the run time; the per-tile figures stay comparable.
@@ -21,9 +22,10 @@ public static class RenderBench
         int resolution = int.Parse(Opt("--resolution", "256")), tileBatch = int.Parse(Opt("--tile-batch", "4"));
         int threads = int.Parse(Opt("--threads", "2")), maxTiles = int.Parse(Opt("--max-tiles", "0"));
         string cfg = Opt("--cfg", "stylegan3-t");
+        var mode = Opt("--mode", "patch") == "global" ? TrainingMode.Global : TrainingMode.Patch;
         torch.set_num_threads(threads);
         torch.manual_seed(0);
-        var tiles = new GeneratorTiles(new Generator(GeneratorOptions.Preset(cfg, resolution)));
+        var tiles = new GeneratorTiles(new Generator(GeneratorOptions.Preset(cfg, resolution) with { TrainingMode = mode }));
         var dir = Directory.CreateTempSubdirectory("anyres-render-bench").FullName;
         try
         {
@@ -46,7 +48,7 @@ public static class RenderBench
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"{{\"impl\": \"anyres\", \"size\": \"{size}\", \"rendered\": \"{view.Width}x{view.Height}\", \"tiles\": {grid.Count}, \"seconds\": {seconds:F3}, " +
                     $"\"tiles_per_s\": {grid.Count / seconds:F4}, \"ms_per_tile\": {1000 * seconds / grid.Count:F1}, \"peak_rss_mib\": {PeakRssMiB():F1}, " +
-                    $"\"tile_batch\": {tileBatch}, \"threads\": {torch.get_num_threads()}}}"));
+                    $"\"mode\": \"{mode}\", \"tile_batch\": {tileBatch}, \"threads\": {torch.get_num_threads()}}}"));
             }
         }
         finally { Directory.Delete(dir, recursive: true); }

@@ -4,10 +4,14 @@ using AnyRes.Cli.Commands;
 
 var root = new RootCommand("AnyRes: train image generators on photos at their native resolutions and synthesise images at any resolution (Chai et al., ECCV 2022).");
 root.Options.Add(CliCommon.DeviceOption);
+root.Subcommands.Add(DemoCommand.Create());
 root.Subcommands.Add(DoctorCommand.Create());
 root.Subcommands.Add(DatasetCommand.Create());
 root.Subcommands.Add(GenerateCommand.Create());
 root.Subcommands.Add(ZoomCommand.Create());
+root.Subcommands.Add(MetricsCommand.Create());
+root.Subcommands.Add(CompareCommand.Create());
+root.Subcommands.Add(TrainCommand.Create());
 root.Subcommands.Add(InitCommand.Create());
 root.Subcommands.Add(InfoCommand.Create());
 return CliCommon.Invoke(root, args);

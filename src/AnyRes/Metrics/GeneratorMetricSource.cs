@@ -1,0 +1,84 @@
+using AnyRes.Core;
+using AnyRes.Data;
+using AnyRes.Synthesis;
+using AnyRes.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace AnyRes.Metrics;
+
+/// <summary>
+/// A trained generator as a metric image source. Patches: G(z, T) through the scale branch (spec §5); full R×R images: the
+/// synthesis renderer's tile assembly (spec §8.1). With <see cref="AsUpsampledBaseline"/> every image instead comes from the
+/// single p×p output G(z) upsampled by the band-limited warp (spec §8.3, with the full 3×3 inverse the reference meant):
+/// tile(g) = G(z)(T g), i.e. warp(G(z), T⁻¹) — the paper's "upsampled stage 1" baseline, for patches and full images alike.
+/// </summary>
+public sealed class GeneratorMetricSource(GeneratorTiles tiles) : IMetricGenerator
+{
+    /// <summary>The §7 warp: (images [B,C,p,p], mats [B,3,3]) → images [B,C,p,p] with z(q) = x(mat⁻¹ q).</summary>
+    public Func<Tensor, Tensor, Tensor>? Warp { get; init; }
+
+    /// <summary>SG3's band-limited affine warp (the teacher loss's, spec §7): the image part, the mask is not needed here.</summary>
+    public static Tensor BandLimitedWarp(Tensor images, Tensor mats)
+    {
+        var (image, mask) = TeacherWarp.Apply(images, mats);
+        mask.Dispose();
+        return image;
+    }
+    public bool AsUpsampledBaseline { get; init; }
+
+    public int Resolution => tiles.TileSize;
+    public int ZDim => tiles.G.ZDim;
+    public Device Device => tiles.Device;
+
+    Tensor Ws(Tensor z) => tiles.G.Mapping(z, null);
+
+    public Tensor Patches(Tensor z, Tensor transforms)
+    {
+        using var scope = NewDisposeScope();
+        var ws = Ws(z);
+        var images = AsUpsampledBaseline ? WarpTiles(ws, transforms) : tiles.Synthesize(ws, transforms);
+        return images.MoveToOuterDisposeScope();
+    }
+
+    public Tensor Full(Tensor z, int size) => AsUpsampledBaseline ? Upsampled(z, size) : Rendered(z, size);
+
+    Tensor Rendered(Tensor z, int size)
+    {
+        using var scope = NewDisposeScope();
+        var images = new List<Tensor>();
+        for (long i = 0; i < z.shape[0]; i++)
+        {
+            var ws = Ws(z.narrow(0, i, 1));
+            var buffer = Rendering.RenderImage(tiles, ws, CanvasView.FullFrame(size, size));
+            images.Add(torch.tensor(buffer.Pixels, [size, size, buffer.Channels]).permute(2, 0, 1));
+        }
+        return torch.stack(images).to(Device).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>fd-up{R}: G(z) at p, then each p×p tile of the R×R canvas (spec §8.1 tile layout) upsampled by the warp.</summary>
+    public Tensor Upsampled(Tensor z, int size)
+    {
+        using var scope = NewDisposeScope();
+        int p = Resolution;
+        if (size < p) throw new AnyResException($"up{size}: R must be at least the generator's resolution {p}");
+        var ws = Ws(z);
+        var canvas = torch.zeros([z.shape[0], 3, size, size], device: Device);
+        var origins = Enumerable.Range(0, (size + p - 1) / p).Select(k => Math.Min(k * p, size - p)).Distinct().ToList();
+        foreach (var y in origins)
+            foreach (var x in origins)
+            {
+                var t = PatchTransform.Stack(Enumerable.Repeat(PatchTransform.FromCrop(x, y, p, size), (int)z.shape[0]).ToList(), Device);
+                canvas[.., .., y..(y + p), x..(x + p)] = WarpTiles(ws, t);
+            }
+        return canvas.MoveToOuterDisposeScope();
+    }
+
+    Tensor WarpTiles(Tensor ws, Tensor transforms)
+    {
+        var warp = Warp ?? throw new InvalidOperationException("the upsampled baseline needs a Warp");
+        var identity = torch.eye(3, device: Device).expand(ws.shape[0], 3, 3);
+        var global = tiles.Synthesize(ws, identity);
+        return warp(global, torch.linalg.inv(transforms.to(float64)).to(float32));
+    }
+}

@@ -1,0 +1,85 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace AnyRes.Training;
+
+/// <summary>
+/// Adam exactly as <c>torch.optim.Adam</c> (single-tensor path, no weight decay, no amsgrad), with its state exposed as named
+/// tensors so a resume file can hold it. Parameters are addressed by the module's own names.
+/// </summary>
+public sealed class Adam : IDisposable
+{
+    readonly (string Name, Parameter Param, Tensor ExpAvg, Tensor ExpAvgSq)[] _slots;
+    public double LearningRate { get; }
+    public double Beta1 { get; }
+    public double Beta2 { get; }
+    public double Eps { get; }
+    readonly long[] _steps;   // per parameter, as torch: a parameter without a gradient in a step does not count it
+
+    public Adam(IEnumerable<(string Name, Parameter Param)> parameters, double lr, double beta1, double beta2, double eps = 1e-8)
+    {
+        (LearningRate, Beta1, Beta2, Eps) = (lr, beta1, beta2, eps);
+        _slots = parameters.Select(p => (p.Name, p.Param,
+            torch.zeros_like(p.Param).DetachFromDisposeScope(), torch.zeros_like(p.Param).DetachFromDisposeScope())).ToArray();
+        _steps = new long[_slots.Length];
+    }
+
+    public IEnumerable<Parameter> Parameters => _slots.Select(s => s.Param);
+
+    public void ZeroGrad()
+    {
+        foreach (var s in _slots) s.Param.grad = null;
+    }
+
+    /// <summary>One update of every parameter that has a gradient.</summary>
+    public void StepOnce()
+    {
+        using var scope = torch.NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        for (int i = 0; i < _slots.Length; i++)
+        {
+            var (_, p, m, v) = _slots[i];
+            var g = p.grad;
+            if (g is null) continue;
+            long step = ++_steps[i];
+            double bc1 = 1 - Math.Pow(Beta1, step), bc2Sqrt = Math.Sqrt(1 - Math.Pow(Beta2, step));
+            m.mul_(Beta1).add_(g, alpha: 1 - Beta1);
+            v.mul_(Beta2).addcmul_(g, g, value: 1 - Beta2);
+            var denom = (v.sqrt() / bc2Sqrt).add_(Eps);
+            p.addcdiv_(m, denom, value: -LearningRate / bc1);
+        }
+    }
+
+    /// <summary>The state as named tensors: <c>{prefix}exp_avg.{name}</c>, <c>{prefix}exp_avg_sq.{name}</c>, <c>{prefix}step.{name}</c>.</summary>
+    public IEnumerable<KeyValuePair<string, Tensor>> State(string prefix)
+    {
+        for (int i = 0; i < _slots.Length; i++)
+        {
+            var (name, _, m, v) = _slots[i];
+            yield return new(prefix + "exp_avg." + name, m);
+            yield return new(prefix + "exp_avg_sq." + name, v);
+            yield return new(prefix + "step." + name, torch.tensor(_steps[i]));
+        }
+    }
+
+    public void Load(IReadOnlyDictionary<string, Tensor> tensors, string prefix)
+    {
+        using var noGrad = torch.no_grad();
+        for (int i = 0; i < _slots.Length; i++)
+        {
+            var (name, _, m, v) = _slots[i];
+            m.copy_(Get(tensors, prefix + "exp_avg." + name));
+            v.copy_(Get(tensors, prefix + "exp_avg_sq." + name));
+            _steps[i] = Get(tensors, prefix + "step." + name).item<long>();
+        }
+    }
+
+    static Tensor Get(IReadOnlyDictionary<string, Tensor> tensors, string key) =>
+        tensors.TryGetValue(key, out var t) ? t : throw new Core.AnyResException($"resume state lacks optimizer tensor '{key}'");
+
+    public void Dispose()
+    {
+        foreach (var s in _slots) { s.ExpAvg.Dispose(); s.ExpAvgSq.Dispose(); }
+    }
+}

@@ -1,0 +1,65 @@
+using AnyRes.Core;
+using AnyRes.Data;
+using AnyRes.Networks;
+using SkiaSharp;
+using TorchSharp;
+using static TorchSharp.torch;
+
+using Generator = AnyRes.Networks.Generator;
+
+namespace AnyRes.Training;
+
+/// <summary>
+/// The snapshot image: G_ema on fixed seeds (the same latents at every snapshot), and for a patch generator an extra row of
+/// centre patches of seed 0 at zoom 1, 2, 4 and 8, so finer detail at higher zoom is visible across snapshots.
+/// </summary>
+public static class SampleGrid
+{
+    public const int Columns = 4;
+    public static readonly double[] Zooms = { 1, 2, 4, 8 };
+
+    /// <summary>Renders the grid as HWC uint8 [rows·p, Columns·p, 3].</summary>
+    public static Tensor Render(Generator G, int rows, Device device)
+    {
+        using var scope = torch.NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        int n = rows * Columns;
+        var z = torch.cat(Enumerable.Range(0, n).Select(Latent(G.ZDim)).ToArray()).to(device);
+        var images = new List<Tensor>();
+        foreach (var chunk in z.split(4)) images.Add(G.forward(chunk, null, G.HasScaleMapping ? Identity(chunk.shape[0], device) : null));
+        if (G.HasScaleMapping)
+        {
+            int p = G.ImgResolution;
+            var transforms = PatchTransform.Stack(Zooms.Select(k => PatchTransform.FromCrop((k * p - p) / 2, (k * p - p) / 2, p, k * p)).ToArray(), device);
+            var z0 = Latent(G.ZDim)(0).to(device).expand(Zooms.Length, -1);
+            images.Add(G.forward(z0, null, transforms));
+        }
+        var all = torch.cat(images.ToArray());
+        long r = all.shape[0] / Columns, s = all.shape[2];
+        var grid = all.reshape(r, Columns, 3, s, s).permute(0, 3, 1, 4, 2).reshape(r * s, Columns * s, 3);
+        return (grid * 127.5 + 128).clamp(0, 255).to(ScalarType.Byte).cpu().MoveToOuterDisposeScope();
+    }
+
+    static Func<int, Tensor> Latent(int zDim) => seed =>
+    {
+        using var g = new torch.Generator((ulong)seed);
+        return torch.randn(new long[] { 1, zDim }, generator: g);
+    };
+
+    static Tensor Identity(long n, Device device) => torch.eye(3, device: device).expand(n, 3, 3);
+
+    public static void WritePng(string path, Tensor hwc)
+    {
+        int h = (int)hwc.shape[0], w = (int)hwc.shape[1];
+        var rgb = hwc.contiguous().data<byte>().ToArray();
+        var rgba = new byte[w * h * 4];
+        for (int i = 0, j = 0; i < rgb.Length; i += 3, j += 4)
+        {
+            rgba[j] = rgb[i]; rgba[j + 1] = rgb[i + 1]; rgba[j + 2] = rgb[i + 2]; rgba[j + 3] = 255;
+        }
+        var info = new SKImageInfo(w, h, SKColorType.Rgba8888, SKAlphaType.Opaque);
+        using var image = SKImage.FromPixelCopy(info, rgba);
+        using var data = image.Encode(SKEncodedImageFormat.Png, 100);
+        AtomicFile.WriteAllBytes(path, data.Span);
+    }
+}

@@ -1,0 +1,218 @@
+using AnyRes.Data;
+using AnyRes.Networks;
+using TorchSharp;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+using Generator = AnyRes.Networks.Generator;
+
+namespace AnyRes.Training;
+
+/// <summary>Progress counters of a run (all part of the resume state).</summary>
+public sealed record TrainingCounters
+{
+    public long CurNimg { get; set; }
+    public long BatchIdx { get; set; }
+    public long CurTick { get; set; }
+    public long TickStartNimg { get; set; }
+}
+
+/// <summary>
+/// One training iteration exactly as <c>training_loop.py</c> + <c>loss.py</c> (spec §6): one batch of reals (LR images or HR
+/// patches, chosen once per iteration) whose transforms every phase's fakes are rendered through; 3·B fresh latents; phases
+/// Gmain (adversarial + teacher), Dmain (fakes with EMA updates, reals), Dreg every 16th iteration (lazy R1); micro-batches
+/// accumulate gradients; NaN/Inf sanitising; Adam; then G_ema.
+/// </summary>
+public sealed class Trainer : IDisposable
+{
+    readonly TrainingOptions _o;
+    readonly Device _device;
+    readonly BatchLoader _loader;
+    readonly IPerceptualDistance? _perceptual;
+    readonly torch.Generator _latents;
+    readonly (Tensor Ema, Tensor Live)[] _emaParams, _emaBuffers;
+
+    public TrainingNetworks Nets { get; }
+    public Adam OptG { get; }
+    public Adam OptD { get; }
+    public TrainingCounters Counters { get; } = new();
+    public TickStats Stats { get; } = new();
+    bool Patch => _o.TrainingMode == TrainStage.Patch;
+
+    public Trainer(TrainingOptions o, Device device, TrainingNetworks nets, BatchLoader loader, IPerceptualDistance? perceptual)
+    {
+        (_o, _device, Nets, _loader, _perceptual) = (o, device, nets, loader, perceptual);
+        if (Patch && nets.Teacher is not null && o.TeacherLambda > 0 && perceptual is null)
+            throw new ArgumentException("the teacher loss needs a perceptual distance");
+        // Reference: G without lazy regularisation; D with the correction for Dreg every 16 iterations.
+        OptG = new Adam(nets.G.named_parameters().Select(p => (p.name, p.parameter)), o.GLearningRate, 0, 0.99);
+        double mb = TrainingOptions.DRegInterval / (TrainingOptions.DRegInterval + 1.0);
+        OptD = new Adam(nets.D.named_parameters().Select(p => (p.name, p.parameter)), o.Dlr * mb, Math.Pow(0, mb), Math.Pow(0.99, mb));
+        _latents = new torch.Generator((ulong)(o.Seed * o.Gpus));
+        _emaParams = Pairs(nets.G_ema.named_parameters().Select(p => (p.name, (Tensor)p.parameter)), nets.G.named_parameters().Select(p => (p.name, (Tensor)p.parameter)));
+        _emaBuffers = Pairs(nets.G_ema.named_buffers(), nets.G.named_buffers());
+    }
+
+    static (Tensor, Tensor)[] Pairs(IEnumerable<(string name, Tensor t)> ema, IEnumerable<(string name, Tensor t)> live)
+    {
+        var byName = live.ToDictionary(x => x.name, x => x.t);
+        return ema.Select(e => (e.t, byName[e.name])).ToArray();
+    }
+
+    /// <summary>State of the latent generator (resume).</summary>
+    public Tensor LatentState() => _latents.get_state();
+    public void RestoreLatentState(Tensor state) => _latents.set_state(state);
+
+    /// <summary>The data sampler's position (resume): the index of the next batch.</summary>
+    public long LoaderStep => _loader.Step;
+
+    public void Step()
+    {
+        using var scope = torch.NewDisposeScope();
+        int B = _o.Batch, Bg = _o.BatchPerPass;
+        var batch = _loader.Next();
+        var reals = batch.Images.to(_device).split(Bg);
+        Tensor?[] transforms = Patch ? batch.Transforms.to(_device).split(Bg) : new Tensor?[reals.Length];
+        Stats.Report("Zoom/min", batch.Zooms.Min());
+        Stats.Report("Zoom/max", batch.Zooms.Max());
+        Stats.Report("Batch/is_patch", batch.IsPatchBatch ? 1 : 0);
+
+        var zAll = torch.randn(new long[] { 3 * B, Nets.G.ZDim }, generator: _latents).to(_device);
+        var z = zAll.split(B).Select(p => p.split(Bg)).ToArray();
+
+        RunPhase("Gmain", OptG, Nets.G, k => GMain(z[0][k], transforms[k], 1));
+        RunPhase("Dmain", OptD, Nets.D, k => DMain(z[1][k], reals[k], transforms[k], 1));
+        if (Counters.BatchIdx % TrainingOptions.DRegInterval == 0)
+            RunPhase("Dreg", OptD, Nets.D, k => DReg(reals[k], TrainingOptions.DRegInterval));
+
+        UpdateEma();
+        Counters.CurNimg += B;
+        Counters.BatchIdx++;
+    }
+
+    void RunPhase(string name, Adam opt, nn.Module module, Action<int> microBatch)
+    {
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
+        opt.ZeroGrad();
+        TrainingNetworks.SetRequiresGrad(module, true);
+        int passes = _o.Batch / _o.BatchPerPass;
+        for (int k = 0; k < passes; k++)
+        {
+            using var scope = torch.NewDisposeScope();
+            microBatch(k);
+        }
+        TrainingNetworks.SetRequiresGrad(module, false);
+        using (torch.no_grad())
+        {
+            foreach (var p in opt.Parameters)
+            {
+                if (p.grad is not { } g) continue;
+                if (_o.Gpus > 1) g.div_(_o.Gpus);   // the all-reduce average over ranks
+                g.nan_to_num_(0, 1e5, -1e5);
+            }
+        }
+        opt.StepOnce();
+        Stats.Report("Timing/" + name, System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds);
+    }
+
+    Tensor RunG(Tensor z, Tensor? transform, bool updateEmas)
+    {
+        var ws = Nets.G.Mapping(z, null, updateEmas: updateEmas);
+        return Nets.G.Synthesis(ws, transform, updateEmas: updateEmas);
+    }
+
+    void GMain(Tensor z, Tensor? transform, double gain)
+    {
+        var img = RunG(z, transform, updateEmas: false);
+        var logits = Nets.D.call(img, null);
+        Stats.Report("Loss/scores/fake", logits);
+        var loss = F.softplus(-logits);
+        Stats.Report("Loss/G/loss", loss);
+        if (Nets.Teacher is { } teacher && _o.TeacherLambda > 0 && transform is not null)
+        {
+            Tensor teacherImg;
+            using (torch.no_grad()) teacherImg = teacher.forward(z, null);
+            var (l1, lp) = TeacherLoss(img, teacherImg, transform);
+            loss = loss + _o.TeacherLambda * (l1 + lp).unsqueeze(1);
+            Stats.Report("Loss/G/loss_teacher_l1", l1);
+            Stats.Report("Loss/G/loss_teacher_lpips", lp);
+            Stats.Report("Loss/G/loss_total", loss);
+        }
+        (loss.mean() * gain).backward();
+    }
+
+    /// <summary>Spec §6.3: masked L1 + masked perceptual distance between the student patch and the teacher's image.</summary>
+    (Tensor L1, Tensor Perceptual) TeacherLoss(Tensor student, Tensor teacher, Tensor transform)
+    {
+        if (_o.TeacherMode == "inverse")
+        {
+            var (crop, mask) = TeacherWarp.ApplyBatch(student, torch.linalg.inv(transform));
+            return (MaskedLoss.L1(crop, teacher, mask), Perceptual(crop, teacher, mask));
+        }
+        var (teacherCrop, _) = TeacherWarp.ApplyBatch(teacher, transform);
+        var ones = torch.ones_like(student[.., ..1]);   // forward mode: the mask is forced to ones
+        return (MaskedLoss.L1(student, teacherCrop, ones), Perceptual(student, teacherCrop, ones));
+    }
+
+    /// <summary><c>adaptive_downsample256</c> on both images and the mask, then the masked mean of the distance map.</summary>
+    Tensor Perceptual(Tensor a, Tensor b, Tensor mask)
+    {
+        a = Downsample256(a.clamp(-1, 1), InterpolationMode.Bilinear);
+        b = Downsample256(b.clamp(-1, 1), InterpolationMode.Bilinear);
+        mask = Downsample256(mask.clamp(-1, 1), InterpolationMode.Nearest);
+        return MaskedLoss.Mean(_perceptual!.Map(a, b), mask);
+    }
+
+    static Tensor Downsample256(Tensor x, InterpolationMode mode) =>
+        x.shape[^1] > 256
+            ? F.interpolate(x, new long[] { 256, 256 }, mode: mode, align_corners: mode == InterpolationMode.Nearest ? null : false)
+            : x;
+
+    void DMain(Tensor z, Tensor real, Tensor? transform, double gain)
+    {
+        Tensor img;
+        using (torch.no_grad()) img = RunG(z, transform, updateEmas: true);
+        var genLogits = Nets.D.call(img, null);
+        Stats.Report("Loss/scores/fake", genLogits);
+        var lossDgen = F.softplus(genLogits);
+        (lossDgen.mean() * gain).backward();
+
+        var realLogits = Nets.D.call(real.detach(), null);
+        Stats.Report("Loss/scores/real", realLogits);
+        var lossDreal = F.softplus(-realLogits);
+        Stats.Report("Loss/D/loss", lossDgen.detach() + lossDreal.detach());
+        (lossDreal.mean() * gain).backward();
+    }
+
+    void DReg(Tensor real, double gain)
+    {
+        var x = real.detach().requires_grad_(true);
+        var logits = Nets.D.call(x, null);
+        Stats.Report("Loss/scores/real", logits);
+        var grad = torch.autograd.grad(new[] { logits.sum() }, new[] { x }, retain_graph: true, create_graph: true)[0];
+        var penalty = grad.square().sum(new long[] { 1, 2, 3 });
+        var lossR1 = penalty * (_o.Gamma / 2);
+        Stats.Report("Loss/r1_penalty", penalty);
+        Stats.Report("Loss/D/reg", lossR1);
+        (lossR1.mean() * gain).backward();
+    }
+
+    /// <summary>G_ema ← G + β(G_ema − G), β = 0.5^(B / n_ema); n_ema ramps up with 5% of the images seen in stage 1; buffers copied.</summary>
+    void UpdateEma()
+    {
+        double emaNimg = _o.EmaKimg * 1000;
+        if (_o.EmaRampup is { } rampup) emaNimg = Math.Min(emaNimg, Counters.CurNimg * rampup);
+        double beta = Math.Pow(0.5, _o.Batch / Math.Max(emaNimg, 1e-8));
+        using var scope = torch.NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        foreach (var (ema, live) in _emaParams) ema.copy_(live.lerp(ema, beta));
+        foreach (var (ema, live) in _emaBuffers) ema.copy_(live);
+    }
+
+    public void Dispose()
+    {
+        OptG.Dispose();
+        OptD.Dispose();
+        _latents.Dispose();
+    }
+}
