@@ -23,9 +23,16 @@ public sealed class Fixture : IDisposable
     public static string Folder =>
         Environment.GetEnvironmentVariable("ANYRES_FIXTURES") is { Length: > 0 } env ? env : Path.Combine(AppContext.BaseDirectory, "fixtures");
 
-    public static Fixture Load(string fileName)
+    /// <summary>Fixtures this project made itself (tests/extra-fixtures, each with the script that made it): never replaced by ANYRES_FIXTURES.</summary>
+    public static string ExtraFolder => Path.Combine(AppContext.BaseDirectory, "extra-fixtures");
+
+    public static Fixture Load(string fileName) => LoadFrom(Folder, fileName);
+
+    public static Fixture LoadExtra(string fileName) => LoadFrom(ExtraFolder, fileName);
+
+    static Fixture LoadFrom(string folder, string fileName)
     {
-        var path = Path.Combine(Folder, fileName);
+        var path = Path.Combine(folder, fileName);
         var file = SafetensorsFile.Read(path);
         var meta = JsonNode.Parse(file.Metadata["fixture"])!.AsObject();
         return new Fixture { Name = fileName, File = file, Meta = meta };

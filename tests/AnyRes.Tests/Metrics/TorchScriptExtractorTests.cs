@@ -15,7 +15,7 @@ public class TorchScriptExtractorTests
     public void LoadsAndCallsATorchScriptDetector()
     {
         using var scope = NewDisposeScope();
-        var detector = FeatureExtractors.Create("inception", Path.Combine(Fixture.Folder, "tiny_detector.pt"), CPU);
+        var detector = FeatureExtractors.Create("inception", Path.Combine(Fixture.ExtraFolder, "tiny_detector.pt"), CPU);
         Assert.Equal("inception", detector.Name);
         manual_seed(9);
         var images = (rand(3, 3, 40, 52) * 255).floor();

@@ -11,14 +11,6 @@ public class DiscriminatorTests
     // Fixture README: the discriminator (double backward) at the full-network tolerance; per-module outputs are tighter.
     const double Atol = 1e-4, Rtol = 1e-3;
 
-    /// <summary>The conditional D is not in the public set: its fixture comes from tests/extra-fixtures (made by the script there).</summary>
-    static Fixture LoadExtra(string fileName)
-    {
-        var path = Path.Combine(AppContext.BaseDirectory, "extra-fixtures", fileName);
-        var file = SafetensorsFile.Read(path);
-        return new Fixture { Name = fileName, File = file, Meta = JsonNode.Parse(file.Metadata["fixture"])!.AsObject() };
-    }
-
     static Discriminator Build(Fixture f)
     {
         var D = new Discriminator(DiscriminatorOptions.FromReference(f.Args));
@@ -77,7 +69,7 @@ public class DiscriminatorTests
     [Fact]
     public void ConditionalProjectionMatchesReference()
     {
-        using var f = LoadExtra("discriminator_cond.safetensors");
+        using var f = Fixture.LoadExtra("discriminator_cond.safetensors");
         Assert.True(f.Args["c_dim"]!.GetValue<int>() > 0);
         CheckAgainstReference(f);
     }

@@ -11,12 +11,12 @@ public class PerceptualDistanceTests
 
     /// <summary>
     /// LPIPS-AlexNet with random weights against an independent PyTorch computation written from the lpips 0.1 semantics
-    /// (tests/fixtures/tools/make_lpips_alex_random.py): the spatial map, the per-sample distance and its gradient.
+    /// (tests/extra-fixtures/make_lpips_alex_random.py): the spatial map, the per-sample distance and its gradient.
     /// </summary>
     [Fact]
     public void LpipsAlexMatchesIndependentComputation()
     {
-        using var f = Fixture.Load("lpips_alex_random.safetensors");
+        using var f = Fixture.LoadExtra("lpips_alex_random.safetensors");
         using var scope = NewDisposeScope();
         var lpips = LpipsAlex.FromState(f.State(), CPU, f.Name);
         var x = f["in.x"].clone().requires_grad_(true);
@@ -31,7 +31,7 @@ public class PerceptualDistanceTests
     [Fact]
     public void LpipsRejectsForeignWeightsWithOneLine()
     {
-        using var f = Fixture.Load("lpips_alex_random.safetensors");
+        using var f = Fixture.LoadExtra("lpips_alex_random.safetensors");
         var state = f.State();
         state["features.0.weight"] = state["net.slice1.0.weight"];
         state.Remove("net.slice1.0.weight");

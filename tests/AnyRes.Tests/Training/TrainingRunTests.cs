@@ -103,7 +103,10 @@ public class TrainingRunTests(SyntheticSets sets) : IClassFixture<SyntheticSets>
             var resumed = State(second);
             Assert.Equal(straight.Keys.Order(), resumed.Keys.Order());
             foreach (var (name, t) in straight)
-                Assert.True(t.equal(resumed[name]).item<bool>(), $"{name} differs after resume");
+            {
+                Assert.Equal(t.shape, resumed[name].shape);
+                Assert.True(t.eq(resumed[name]).all().item<bool>(), $"{name} differs after resume");
+            }
         }
     }
 
