@@ -10,16 +10,7 @@ namespace AnyRes.Tests.Data;
 [Collection("Console")]
 public class DatasetCommandTests
 {
-    static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var root = new RootCommand { DatasetCommand.Create() };
-        root.Options.Add(CliCommon.DeviceOption);
-        var (stdout, stderr) = (Console.Out, Console.Error);
-        var (o, e) = (new StringWriter(), new StringWriter());
-        Console.SetOut(o); Console.SetError(e);
-        try { return (CliCommon.Invoke(root, args), o.ToString(), e.ToString()); }
-        finally { Console.SetOut(stdout); Console.SetError(stderr); }
-    }
+    static (int Code, string Out, string Err) Run(params string[] args) => CliRunner.Run([DatasetCommand.Create()], args);
 
     [Fact]
     public void InspectReportsEveryCorruptAndUnusualFileWithoutAStackTrace()

@@ -6,16 +6,10 @@ using static TorchSharp.torch;
 
 namespace AnyRes.Tests.Networks;
 
+[Collection("Console")]
 public class CheckpointCliTests
 {
-    static int Run(params string[] args)
-    {
-        var root = new RootCommand();
-        root.Options.Add(CliCommon.DeviceOption);
-        root.Subcommands.Add(InitCommand.Create());
-        root.Subcommands.Add(InfoCommand.Create());
-        return CliCommon.Invoke(root, args);
-    }
+    static int Run(params string[] args) => CliRunner.Run([InitCommand.Create(), InfoCommand.Create()], args).Code;
 
     [Fact]
     public void InitWritesALoadableCheckpointAndInfoReadsIt()

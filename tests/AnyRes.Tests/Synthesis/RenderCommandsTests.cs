@@ -10,16 +10,7 @@ namespace AnyRes.Tests.Synthesis;
 [Collection("Console")]
 public class RenderCommandsTests
 {
-    static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var root = new RootCommand { GenerateCommand.Create(), ZoomCommand.Create() };
-        root.Options.Add(CliCommon.DeviceOption);
-        var (stdout, stderr) = (Console.Out, Console.Error);
-        var (o, e) = (new StringWriter(), new StringWriter());
-        Console.SetOut(o); Console.SetError(e);
-        try { return (CliCommon.Invoke(root, args), o.ToString(), e.ToString()); }
-        finally { Console.SetOut(stdout); Console.SetError(stderr); }
-    }
+    static (int Code, string Out, string Err) Run(params string[] args) => CliRunner.Run([GenerateCommand.Create(), ZoomCommand.Create()], args);
 
     static string SaveTiny(string dir)
     {
