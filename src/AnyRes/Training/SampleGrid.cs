@@ -1,7 +1,6 @@
 using AnyRes.Core;
 using AnyRes.Data;
 using AnyRes.Networks;
-using SkiaSharp;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -48,18 +47,6 @@ public static class SampleGrid
 
     static Tensor Identity(long n, Device device) => torch.eye(3, device: device).expand(n, 3, 3);
 
-    public static void WritePng(string path, Tensor hwc)
-    {
-        int h = (int)hwc.shape[0], w = (int)hwc.shape[1];
-        var rgb = hwc.contiguous().data<byte>().ToArray();
-        var rgba = new byte[w * h * 4];
-        for (int i = 0, j = 0; i < rgb.Length; i += 3, j += 4)
-        {
-            rgba[j] = rgb[i]; rgba[j + 1] = rgb[i + 1]; rgba[j + 2] = rgb[i + 2]; rgba[j + 3] = 255;
-        }
-        var info = new SKImageInfo(w, h, SKColorType.Rgba8888, SKAlphaType.Opaque);
-        using var image = SKImage.FromPixelCopy(info, rgba);
-        using var data = image.Encode(SKEncodedImageFormat.Png, 100);
-        AtomicFile.WriteAllBytes(path, data.Span);
-    }
+    public static void WritePng(string path, Tensor hwc) =>
+        AtomicFile.WriteAllBytes(path, SynthImages.EncodePng(new RgbImage((int)hwc.shape[1], (int)hwc.shape[0], hwc.contiguous().data<byte>().ToArray())));
 }
