@@ -4,7 +4,7 @@ namespace AnyRes.Tests;
 
 static class NativeSetup
 {
-    /// <summary>Tests may run a convolution before touching any AnyRes type: apply the oneDNN cap first (see OneDnnIsa).</summary>
+    /// <summary>Tests may run a convolution before touching any AnyRes type: apply the native settings first (see NativeSettings).</summary>
     [ModuleInitializer]
-    internal static void Init() => AnyRes.Core.OneDnnIsa.Apply();
+    internal static void Init() => AnyRes.Core.NativeSettings.Apply();
 }

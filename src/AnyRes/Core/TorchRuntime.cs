@@ -44,6 +44,8 @@ public static class TorchRuntime
         yield return ("CUDA available", torch.cuda.is_available() ? $"yes ({torch.cuda.device_count()} device(s))" : "no");
         yield return ("threads", torch.get_num_threads().ToString());
         yield return ("processors", Environment.ProcessorCount.ToString());
+        yield return ("oneDNN max ISA", Environment.GetEnvironmentVariable(NativeSettings.OneDnnIsaVariable) ?? "(default)");
+        yield return ("malloc heap reuse", NativeSettings.HeapReuse ? "on (mmap off, no trim; see NativeSettings)" : "off (MALLOC_* set by the user, or not Linux)");
         yield return ("libstdc++ repair applied", LibstdcxxRepairNeeded() ? "yes (system libstdc++ lacks GLIBCXX_3.4.32; the build marked it weak in libLibTorchSharp.so)" : "no (system libstdc++ is new enough)");
     }
 }

@@ -1,3 +1,4 @@
+using AnyRes.Ops;
 using AnyRes.Core;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -91,7 +92,7 @@ public sealed class LpipsAlex : nn.Module, IPerceptualDistance
         {
             var (s, idx, _, stride, padding, pool) = Convs[i];
             if (pool) h = F.max_pool2d(h, kernel_size: 3, stride: 2);
-            h = F.relu(F.conv2d(h, weights[$"net.slice{s}.{idx}.weight"], weights[$"net.slice{s}.{idx}.bias"], strides: [stride, stride], padding: [padding, padding]));
+            h = F.relu(GemmConv2d.Apply(h, weights[$"net.slice{s}.{idx}.weight"], weights[$"net.slice{s}.{idx}.bias"], (int)stride, (int)padding, (int)padding));
             outs[i] = h;
         }
         return outs;
@@ -108,7 +109,7 @@ public sealed class LpipsAlex : nn.Module, IPerceptualDistance
         {
             var u = PerceptualDistance.UnitNormalize(feats[i]);
             var d = (u[..(int)b] - u[(int)b..]).square();
-            var m = PerceptualDistance.Upsample(F.conv2d(d, weights[$"lin{i}.model.1.weight"]), x.shape[2], x.shape[3]);
+            var m = PerceptualDistance.Upsample(GemmConv2d.Apply(d, weights[$"lin{i}.model.1.weight"]), x.shape[2], x.shape[3]);
             sum = sum is null ? m : sum + m;
         }
         return sum!.MoveToOuterDisposeScope();

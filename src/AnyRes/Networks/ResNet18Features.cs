@@ -1,3 +1,4 @@
+using AnyRes.Ops;
 using AnyRes.Core;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -27,7 +28,7 @@ public sealed class FoldedConv : nn.Module<Tensor, Tensor>
 
     public long OutChannels => weight.shape[0];
 
-    public override Tensor forward(Tensor x) => F.conv2d(OnnxPad.Apply(x, weight.shape[2], stride, padBegin, padEnd, 0, out var p), weight, bias, strides: [stride, stride], padding: [p, p]);
+    public override Tensor forward(Tensor x) => GemmConv2d.Apply(OnnxPad.Apply(x, weight.shape[2], stride, padBegin, padEnd, 0, out var p), weight, bias, (int)stride, (int)p, (int)p);
 }
 
 /// <summary>ONNX begin/end padding expressed as torch's symmetric padding whenever that yields the same windows.</summary>

@@ -95,6 +95,8 @@ public sealed class SynthesisLayer : nn.Module
     {
         var a = Args;
         Shapes.Assert(x, -1, a.InChannels, a.InSize, a.InSize);
+        // Intermediates are released at the end of the layer (autograd keeps its own references to what backward needs).
+        using var scope = NewDisposeScope();
         Shapes.Assert(w, x.shape[0], a.WDim);
 
         if (updateEmas)
@@ -113,6 +115,6 @@ public sealed class SynthesisLayer : nn.Module
         x = FilteredLrelu.Apply(x, up_filter, down_filter, bias.to(x.dtype), a.UpFactor, a.DownFactor, a.Padding,
             gain: a.IsTorgb ? 1 : Math.Sqrt(2), slope: a.IsTorgb ? 1 : 0.2, clamp: a.ConvClamp);
         Shapes.Assert(x, -1, a.OutChannels, a.OutSize, a.OutSize);
-        return x;
+        return x.MoveToOuterDisposeScope();
     }
 }

@@ -64,11 +64,11 @@ public sealed class Conv2dLayer : nn.Module<Tensor, Tensor>
         var w = (weight * weightGain).to(x.dtype);
         var pad = new[] { padding.X0, padding.X1, padding.Y0, padding.Y1 };
         if (Down == 1)
-            x = F.conv2d(x, w, padding: new long[] { padding.Y0, padding.X0 });
+            x = GemmConv2d.Apply(x, w, padY: padding.Y0, padX: padding.X0);
         else if (KernelSize == 1)
-            x = F.conv2d(Upfirdn2d.Apply(x, resample_filter, down: Down, padding: pad), w);
+            x = GemmConv2d.Apply(Upfirdn2d.Apply(x, resample_filter, down: Down, padding: pad), w);
         else
-            x = F.conv2d(Upfirdn2d.Apply(x, resample_filter, padding: pad), w, strides: new long[] { Down, Down });
+            x = GemmConv2d.Apply(Upfirdn2d.Apply(x, resample_filter, padding: pad), w, stride: Down);
         return BiasAct.Apply(x, bias?.to(x.dtype), act: Activation, gain: actGain, clamp: actClamp);
     }
 

@@ -10,8 +10,11 @@ namespace AnyRes.Ops;
 /// </summary>
 public static class FilteredLrelu
 {
-    /// <summary>Upper bound on the elements of one chunk's upsampled intermediate (float32: 128 MiB).</summary>
-    const long ChunkElements = 32L << 20;
+    /// <summary>
+    /// Upper bound on the elements of one chunk's upsampled intermediate (float32: 16 MiB): small enough that the five
+    /// passes over it stay in the processor's cache (SG3-T 256's layer 13 takes 0.52 s with this, 1.5 s with 128 MiB chunks).
+    /// </summary>
+    const long ChunkElements = 4L << 20;
 
     public static Tensor Apply(Tensor x, Tensor? fu, Tensor? fd, Tensor? b, int up = 1, int down = 1, IReadOnlyList<int>? padding = null,
         double gain = 1.4142135623730951, double slope = 0.2, double? clamp = null, bool flipFilter = false)
@@ -33,18 +36,19 @@ public static class FilteredLrelu
         long tmpPixels = Math.Max(1, (h * up + py0 + py1) * (w * up + px0 + px1));
         long chunk = Math.Max(1, ChunkElements / tmpPixels);
         var planes = x.reshape(1, n * c, h, w);
-        var parts = new List<Tensor>();
+        Tensor? y = null;
         for (long start = 0; start < n * c; start += chunk)
         {
-            using var part = planes.narrow(1, start, Math.Min(chunk, n * c - start));
+            using var scope = NewDisposeScope();
+            long count = Math.Min(chunk, n * c - start);
             // gain > 0, so gain·lrelu(t) = lrelu(gain·t): the gain rides on the up filter and the activation runs in place.
-            using var t = Upfirdn2d.Apply(part, fu, up: up, padding: pad, gain: up * up * gain, flipFilter: flipFilter);
+            var t = Upfirdn2d.Apply(planes.narrow(1, start, count), fu, up: up, padding: pad, gain: up * up * gain, flipFilter: flipFilter);
             F.leaky_relu(t, slope, inplace: true);
             if (clamp is double cl) t.clamp_(-cl, cl);
-            parts.Add(Upfirdn2d.Apply(t, fd, down: down, flipFilter: flipFilter));
+            var part = Upfirdn2d.Apply(t, fd, down: down, flipFilter: flipFilter);
+            y ??= empty(1, n * c, part.shape[2], part.shape[3], dtype: part.dtype, device: part.device).MoveToOuterDisposeScope();
+            y.narrow(1, start, count).copy_(part);
         }
-        var y = parts.Count == 1 ? parts[0] : cat(parts, 1);
-        if (parts.Count > 1) foreach (var p in parts) p.Dispose();
-        return y.view(n, c, y.shape[2], y.shape[3]);
+        return y!.view(n, c, y.shape[2], y.shape[3]);
     }
 }

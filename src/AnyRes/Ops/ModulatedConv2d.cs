@@ -30,7 +30,7 @@ public static class ModulatedConv2d
         }
         var scale = s;
         if (inputGain is not null) scale = scale * inputGain.expand(batch, inChannels);
-        var y = F.conv2d(x * scale.to(x.dtype).view(batch, inChannels, 1, 1), w.to(x.dtype), padding: new long[] { padding, padding });
+        var y = GemmConv2d.Apply(x * scale.to(x.dtype).view(batch, inChannels, 1, 1), w.to(x.dtype), padY: padding, padX: padding);
         if (dcoefs is not null) y = y * dcoefs.to(x.dtype).view(batch, -1, 1, 1);
         return y;
     }

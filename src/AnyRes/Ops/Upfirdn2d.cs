@@ -45,6 +45,7 @@ public static class Upfirdn2d
         long fw = f is null ? 1 : f.shape[^1], fh = f is null ? 1 : f.shape[0];
         if (w * up + px0 + px1 < fw || h * up + py0 + py1 < fh) throw new ArgumentException("upsampled and padded image is smaller than the filter");
 
+        using var scope = NewDisposeScope();
         Tensor y;
         if (f is null)
             y = Pass(x, ones(1, 1, 1, 1, dtype: x.dtype, device: x.device) * gain, up, up, down, down, px0, px1, py0, py1, flipFilter);
@@ -58,7 +59,7 @@ public static class Upfirdn2d
         }
         else
             y = Pass(x, (f * gain).to(x.dtype).view(1, 1, fh, fw), up, up, down, down, px0, px1, py0, py1, flipFilter);
-        return y;
+        return y.MoveToOuterDisposeScope();
     }
 
     /// <summary>

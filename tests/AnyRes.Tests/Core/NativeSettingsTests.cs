@@ -4,10 +4,10 @@ using static TorchSharp.torch;
 
 namespace AnyRes.Tests.Core;
 
-public class OneDnnIsaTests
+public class NativeSettingsTests
 {
     /// <summary>
-    /// float32 convolution input gradients agree with float64 (they did not with oneDNN's AVX-512 kernels, see OneDnnIsa),
+    /// float32 convolution input gradients agree with float64 (they did not with oneDNN's AVX-512 kernels, see NativeSettings),
     /// repeated because the wrong results varied from call to call.
     /// </summary>
     [Fact]

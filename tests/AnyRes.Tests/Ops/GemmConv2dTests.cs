@@ -1,0 +1,81 @@
+using AnyRes.Ops;
+using TorchSharp;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace AnyRes.Tests.Ops;
+
+/// <summary>The GEMM convolution against libtorch's float64 conv2d (which does not go through oneDNN), values and gradients.</summary>
+public class GemmConv2dTests
+{
+    public static TheoryData<int, int, int, int, int, int, int, int, int, int> Cases => new()
+    {
+        // batch, in, out, h, w, kh, kw, stride, padY, padX
+        { 2, 3, 5, 9, 11, 3, 3, 1, 1, 1 },
+        { 3, 4, 6, 7, 6, 3, 3, 1, 2, 2 },     // SG3 layer padding (k − 1)
+        { 1, 2, 3, 8, 8, 1, 1, 1, 0, 0 },
+        { 2, 3, 4, 10, 12, 2, 5, 1, 0, 2 },   // non-square kernel, per-axis padding
+        { 2, 3, 8, 23, 21, 7, 7, 2, 3, 3 },   // ResNet stem
+        { 2, 3, 4, 47, 45, 11, 11, 4, 2, 2 }, // AlexNet stem
+        { 2, 4, 5, 9, 10, 1, 1, 2, 0, 0 },    // ResNet downsampling shortcut
+        { 2, 5, 4, 9, 9, 3, 3, 2, 1, 1 },
+        { 2, 64, 80, 140, 150, 3, 3, 1, 1, 1 }, // several accumulator blocks per sample
+        { 1, 64, 8, 300, 400, 3, 3, 2, 1, 1 },  // several column chunks
+    };
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void MatchesFloat64ConvolutionAndGradients(int n, int c, int o, int h, int w, int kh, int kw, int stride, int padY, int padX)
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(n * 1000 + c * 10 + kh);
+        var x = randn(n, c, h, w);
+        var weight = randn(o, c, kh, kw) / Math.Sqrt(c * kh * kw);
+        var bias = randn(o);
+
+        var x64 = x.to(float64).requires_grad_(true);
+        var w64 = weight.to(float64).requires_grad_(true);
+        var b64 = bias.to(float64).requires_grad_(true);
+        var y64 = F.conv2d(x64, w64, b64, strides: [stride, stride], padding: [padY, padX]);
+        var upstream = randn_like(y64);
+        var g64 = autograd.grad([(y64 * upstream).sum()], [x64, w64, b64]);
+
+        var xf = x.clone().requires_grad_(true);
+        var wf = weight.clone().requires_grad_(true);
+        var bf = bias.clone().requires_grad_(true);
+        var y = GemmConv2d.Apply(xf, wf, bf, stride, padY, padX);
+        Close.Assert(y, y64, 1e-4, 1e-4, "output");
+        var g = autograd.grad([(y * upstream.to(float32)).sum()], [xf, wf, bf]);
+        Close.Assert(g[0], g64[0], 1e-3, 1e-4, "input gradient");
+        Close.Assert(g[1], g64[1], 1e-3, 1e-4, "weight gradient");
+        Close.Assert(g[2], g64[2], 1e-3, 1e-4, "bias gradient");
+
+        using (no_grad())
+            Close.Assert(GemmConv2d.Apply(x, weight, bias, stride, padY, padX), y64, 1e-4, 1e-4, "output without autograd");
+    }
+
+    [Fact]
+    public void SecondOrderGradientMatchesFloat64()
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(7);
+        var x = randn(2, 3, 8, 8);
+        var weight = randn(4, 3, 3, 3) / 5;
+        Tensor R1(Tensor xi, Tensor wi, Func<Tensor, Tensor, Tensor> conv)
+        {
+            var y = conv(xi, wi).square().sum();
+            var gx = autograd.grad([y], [xi], retain_graph: true, create_graph: true)[0];
+            return autograd.grad([gx.square().sum()], [wi])[0];
+        }
+        var expected = R1(x.to(float64).requires_grad_(true), weight.to(float64).requires_grad_(true), (a, b) => F.conv2d(a, b, padding: [1, 1]));
+        var actual = R1(x.clone().requires_grad_(true), weight.clone().requires_grad_(true), (a, b) => GemmConv2d.Apply(a, b, padY: 1, padX: 1));
+        Close.Assert(actual, expected, 1e-3, 1e-4, "gradient of the input-gradient penalty");
+    }
+
+    [Fact]
+    public void RejectsAnInputSmallerThanTheKernel()
+    {
+        using var scope = NewDisposeScope();
+        Assert.Throws<ArgumentException>(() => GemmConv2d.Apply(zeros(1, 2, 2, 2), zeros(3, 2, 5, 5)));
+    }
+}
