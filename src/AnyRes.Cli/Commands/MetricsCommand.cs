@@ -21,7 +21,7 @@ static class MetricsCli
     public static readonly Option<string> Detector = new("--detector") { Description = "resnet18 (shipped; results fd_resnet18_*) or inception (results fid_*; needs --detector-file)", DefaultValueFactory = _ => "resnet18" };
     public static readonly Option<string?> DetectorFile = new("--detector-file") { Description = "NVIDIA's inception-2015-12-05 as a TorchScript file" };
     public static readonly Option<bool> XFlip = new("--xflip") { Description = "Include mirrored reals (as a training run with --mirror)" };
-    public static readonly Option<string> Cache = new("--cache") { Description = "Folder for cached real statistics", DefaultValueFactory = _ => DefaultCache() };
+    public static readonly Option<string> Cache = new("--cache") { Description = "Folder for cached real statistics and for the partial features that let an interrupted run resume (saved every minute)", DefaultValueFactory = _ => DefaultCache() };
 
     public static IEnumerable<Option> All => [Data, DataHr, Metrics, Num, Batch, Seed, Detector, DetectorFile, XFlip, Cache];
 

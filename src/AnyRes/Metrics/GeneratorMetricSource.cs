@@ -31,6 +31,22 @@ public sealed class GeneratorMetricSource(GeneratorTiles tiles) : IMetricGenerat
     public int ZDim => tiles.G.ZDim;
     public Device Device => tiles.Device;
 
+    /// <summary>A hash of every parameter and buffer of G, plus the baseline switch.</summary>
+    public string Identity => identity ??= ComputeIdentity();
+    string? identity;
+
+    string ComputeIdentity()
+    {
+        using var sha = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        foreach (var (name, t) in tiles.G.state_dict())
+        {
+            sha.AppendData(System.Text.Encoding.UTF8.GetBytes(name));
+            using var c = t.detach().cpu().contiguous();
+            sha.AppendData(c.bytes);
+        }
+        return $"{Convert.ToHexString(sha.GetHashAndReset())[..16]}{(AsUpsampledBaseline ? "-up" : "")}";
+    }
+
     Tensor Ws(Tensor z) => tiles.G.Mapping(z, null);
 
     public Tensor Patches(Tensor z, Tensor transforms)

@@ -14,6 +14,8 @@ public interface IMetricGenerator
     int Resolution { get; }
     int ZDim { get; }
     torch.Device Device { get; }
+    /// <summary>Changes whenever the images would (weights, mode): keys an interrupted run's saved fake features.</summary>
+    string Identity { get; }
     torch.Tensor Patches(torch.Tensor z, torch.Tensor transforms);
     torch.Tensor Full(torch.Tensor z, int size);
     torch.Tensor Upsampled(torch.Tensor z, int size);

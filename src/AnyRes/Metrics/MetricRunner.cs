@@ -20,8 +20,10 @@ public sealed record MetricOptions
     /// <summary>KID subsets and their maximal size (SG3 defaults).</summary>
     public int KidSubsets { get; init; } = 100;
     public int KidSubsetSize { get; init; } = 1000;
-    /// <summary>Folder of cached real statistics; null = no cache.</summary>
+    /// <summary>Folder of cached real statistics and of interrupted runs' partial features; null = neither.</summary>
     public string? CacheDir { get; init; }
+    /// <summary>How often partial features are saved so that an interrupted run resumes (0 = after every batch).</summary>
+    public double CheckpointSeconds { get; init; } = 60;
 }
 
 /// <summary>
@@ -81,15 +83,18 @@ public sealed class MetricRunner(IFeatureExtractor detector, MetricOptions optio
             return cached;
         }
 
-        var stats = new FeatureStatistics();
-        var allTransforms = new List<PatchTransform>();
-        var allOffsets = new List<(int Y, int X)>();
+        var partial = Partial(cacheFile);
+        var (stats, resumed) = partial?.Load() ?? (new FeatureStatistics(), new Dictionary<string, Tensor>());
+        var transformChunks = resumed.TryGetValue("transforms", out var rt) ? new List<Tensor> { rt } : [];
+        var offsetChunks = resumed.TryGetValue("offsets", out var ro) ? new List<Tensor> { ro } : [];
         int crop = detector.NativeSize;
-        for (int start = 0; start < items; start += options.Batch)
+        for (int start = (int)stats.Count; start < items; start += options.Batch)
         {
             using var scope = NewDisposeScope();
             int n = Math.Min(options.Batch, items - start);
             var images = new List<RgbImage>(n);
+            var batchTransforms = new List<PatchTransform>(n);
+            var batchOffsets = new List<long>(2 * n);
             for (int i = start; i < start + n; i++)
             {
                 var (image, transform) = RealItem(spec, resolution, i);
@@ -99,17 +104,20 @@ public sealed class MetricRunner(IFeatureExtractor detector, MetricOptions optio
                     var rng = new SampleRng(options.Seed, i, 2);
                     var (y, x) = (rng.Int(0, spec.Size - crop), rng.Int(0, spec.Size - crop));
                     image = image.Crop(x, y, crop, crop);
-                    allOffsets.Add((y, x));
+                    batchOffsets.AddRange([y, x]);
                 }
-                if (transform is { } t) allTransforms.Add(t);
+                if (transform is { } t) batchTransforms.Add(t);
                 images.Add(image);
             }
             stats.Append(detector.Extract(ToTensor(images)));
+            if (batchTransforms.Count > 0) transformChunks.Add(PatchTransform.Stack(batchTransforms).DetachFromDisposeScope());
+            if (batchOffsets.Count > 0) offsetChunks.Add(torch.tensor(batchOffsets.ToArray()).view(-1, 2).DetachFromDisposeScope());
+            partial?.Save(stats, start + n < items, () => Extras(transformChunks, offsetChunks));
             Progress?.Invoke(spec.Label, "reals", start + n, items);
         }
-        transforms = spec.PatchLike ? PatchTransform.Stack(allTransforms).DetachFromDisposeScope() : null;
-        offsets = spec.Kind == MetricKind.Subpatch
-            ? torch.tensor(allOffsets.SelectMany(o => new long[] { o.Y, o.X }).ToArray()).view(-1, 2).DetachFromDisposeScope() : null;
+        transforms = transformChunks.Count > 0 ? torch.cat(transformChunks) : null;
+        offsets = offsetChunks.Count > 0 ? torch.cat(offsetChunks) : null;
+        foreach (var chunk in transformChunks.Concat(offsetChunks)) chunk.Dispose();
         if (cacheFile is not null)
         {
             Directory.CreateDirectory(options.CacheDir!);
@@ -118,15 +126,30 @@ public sealed class MetricRunner(IFeatureExtractor detector, MetricOptions optio
             if (offsets is not null) extra["offsets"] = offsets;
             stats.Save(cacheFile, extra, new Dictionary<string, string> { ["anyres.reals"] = describe });
         }
+        partial?.Delete();
         return stats;
     }
+
+    static Dictionary<string, Tensor> Extras(List<Tensor> transformChunks, List<Tensor> offsetChunks)
+    {
+        var extra = new Dictionary<string, Tensor>();
+        if (transformChunks.Count > 0) extra["transforms"] = torch.cat(transformChunks);
+        if (offsetChunks.Count > 0) extra["offsets"] = torch.cat(offsetChunks);
+        return extra;
+    }
+
+    PartialFeatures? Partial(string? finalFile) =>
+        finalFile is null ? null : new PartialFeatures(Path.Combine(Path.GetDirectoryName(finalFile)!, "partial-" + Path.GetFileName(finalFile)), options.CheckpointSeconds);
 
     /// <summary>Fake features: latents from a seeded stream; patch fakes use the reals' transforms one-to-one.</summary>
     public FeatureStatistics FakeStatistics(MetricSpec spec, IMetricGenerator generator, long realCount, Tensor? transforms, Tensor? offsets)
     {
         long count = spec.PatchLike ? realCount : options.Num;
         var gen = new torch.Generator(options.Seed + 1);
-        var stats = new FeatureStatistics();
+        var key = JsonSerializer.Serialize(new { version = 1, generator = generator.Identity, metric = spec.Label, count, options.Seed, options.Batch, detector = detector.Name, transforms = Digest(transforms), offsets = Digest(offsets) });
+        var partial = options.CacheDir is null ? null
+            : new PartialFeatures(Path.Combine(options.CacheDir, $"partial-fakes-{detector.Name}-{spec.Label}-{Hash(key)}.safetensors"), options.CheckpointSeconds);
+        var stats = partial?.Load().Stats ?? new FeatureStatistics();
         int crop = detector.NativeSize;
         for (long start = 0; start < count; start += options.Batch)
         {
@@ -134,6 +157,7 @@ public sealed class MetricRunner(IFeatureExtractor detector, MetricOptions optio
             using var _ = no_grad();
             long n = Math.Min(options.Batch, count - start);
             var z = randn([n, generator.ZDim], generator: gen).to(generator.Device);
+            if (start < stats.Count) continue;   // resumed: the latents are drawn again so that the stream continues where it stopped
             Tensor images = spec.Kind switch
             {
                 MetricKind.Full => generator.Full(z, spec.Size),
@@ -148,8 +172,10 @@ public sealed class MetricRunner(IFeatureExtractor detector, MetricOptions optio
                     return images[i].narrow(1, y, crop).narrow(2, x, crop);
                 }));
             stats.Append(detector.Extract(images));
+            partial?.Save(stats, start + n < count, () => []);
             Progress?.Invoke(spec.Label, "fakes", start + n, count);
         }
+        partial?.Delete();
         return stats;
     }
 
@@ -166,7 +192,16 @@ public sealed class MetricRunner(IFeatureExtractor detector, MetricOptions optio
         return (count, describe);
     }
 
-    string CacheKey(MetricSpec spec, int resolution, string describe) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(describe)))[..16].ToLowerInvariant();
+    string CacheKey(MetricSpec spec, int resolution, string describe) => Hash(describe);
+
+    static string Hash(string text) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text)))[..16].ToLowerInvariant();
+
+    static string? Digest(Tensor? t)
+    {
+        if (t is null) return null;
+        using var c = t.detach().cpu().contiguous();
+        return Convert.ToHexString(SHA256.HashData(c.bytes))[..16];
+    }
 
     static string Fingerprint(ImageSource source)
     {

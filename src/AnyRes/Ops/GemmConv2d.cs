@@ -10,11 +10,12 @@ namespace AnyRes.Ops;
 /// oneDNN, which this project must cap at SSE4.1 to get correct results (see NativeSettings); SG3-T 256's synthesis
 /// convolutions run several times faster this way. Other devices use libtorch's conv2d (cuDNN is right and fast).
 /// <para>
-/// Stride 1 (every generator and most discriminator convolutions) needs no im2col copy at all: in the zero-padded input
-/// flattened per channel, tap (i, j) of every output pixel is the same matrix shifted by i·W + j, so the convolution is
-/// kh·kw accumulating GEMMs [O, C] × [C, L] on views of the input, computed on rows of the padded width and cropped
-/// (kw − 1 wasted columns per row). Autograd sees only slices and addmm, so it keeps the input, not k² copies of it.
-/// Strided convolutions (ResNet18, AlexNet, discriminator downsampling) gather their columns chunk by chunk (im2col).
+/// Stride-1 convolutions with many input channels (SG3's synthesis layers) need no im2col copy at all: in the zero-padded
+/// batch flattened to pixels × channels, tap (i, j) of every output pixel is the same matrix shifted by i·W + j rows, so
+/// the convolution is kh·kw accumulating GEMMs [L, C] × [C, O] on views of the input, computed on rows of the padded width
+/// and cropped. Autograd sees only slices and addmm, so it keeps the input, not k² copies of it. The rest (few channels,
+/// strides: ResNet18, AlexNet, the tiny preset, discriminator downsampling) gather columns for groups of samples (im2col)
+/// and run one GEMM per group; with autograd those columns are what backward keeps.
 /// </para>
 /// </summary>
 public static class GemmConv2d
@@ -27,6 +28,15 @@ public static class GemmConv2d
     /// read and write their sum in cache (SG3-T 256's layer 11: 3.0 s unblocked).
     /// </summary>
     const long AccumulatorElements = 1L << 20;
+
+    /// <summary>Elements of one group's flattened input or output in the stride-1 path (float32: 64 MiB).</summary>
+    const long GroupElements = 16L << 20;
+
+    /// <summary>Largest column matrix kept for backward (float32: 256 MiB); beyond it stride 1 shifts, strided uses libtorch.</summary>
+    const long RecordedColumnElements = 64L << 20;
+
+    /// <summary>Input channels from which stride-1 convolutions use the shifted GEMMs rather than gathered columns.</summary>
+    const long ShiftedMinChannels = 256;
 
     /// <param name="x">[N, C, H, W]</param>
     /// <param name="weight">[O, C, kh, kw]</param>
@@ -42,27 +52,42 @@ public static class GemmConv2d
             return F.conv2d(x, weight, bias, strides: [stride, stride], padding: [padY, padX]);
 
         using var scope = NewDisposeScope();
-        var y = stride == 1 && (kh > 1 || kw > 1) ? Shifted(x, weight, padY, padX, oh, ow) : Columns(x, weight, stride, padY, padX, oh, ow);
+        // Few channels make the shifted GEMMs too thin (K = C) to run at speed, so they gather columns, unless autograd
+        // would have to keep columns beyond the budget.
+        bool recording = is_grad_enabled() && (x.requires_grad || weight.requires_grad);
+        bool bigColumns = recording && n * c * kh * kw * oh * ow > RecordedColumnElements;
+        if (bigColumns && stride > 1) return F.conv2d(x, weight, bias, strides: [stride, stride], padding: [padY, padX]);
+        var y = stride == 1 && (kh > 1 || kw > 1) && (c >= ShiftedMinChannels || bigColumns)
+            ? Shifted(x, weight, padY, padX, oh, ow, recording)
+            : Columns(x, weight, stride, padY, padX, oh, ow);
         if (bias is not null) y = y + bias.view(1, o, 1, 1);
         return y.MoveToOuterDisposeScope();
     }
 
-    /// <summary>Stride 1: Σ_ij W[:, :, i, j] · (padded input shifted by (i, j)), per sample.</summary>
-    static Tensor Shifted(Tensor x, Tensor weight, int padY, int padX, long oh, long ow)
+    /// <summary>
+    /// Stride 1: Σ_ij (padded input shifted by (i, j)) · W[:, :, i, j]ᵀ, on groups of samples flattened to pixels ×
+    /// channels. Rows whose taps reach past their sample's padded image are computed and dropped. Without autograd each
+    /// group goes straight into the output, so only one group's intermediates exist at a time.
+    /// </summary>
+    static Tensor Shifted(Tensor x, Tensor weight, int padY, int padX, long oh, long ow, bool recording)
     {
         long n = x.shape[0], c = x.shape[1], o = weight.shape[0], kh = weight.shape[2], kw = weight.shape[3];
-        // One extra zero row at the bottom keeps the last tap's shifted view inside the buffer.
-        var xp = F.pad(x, [padX, padX, padY, padY + 1]).contiguous();
-        long wp = xp.shape[3], plane = xp.shape[2] * wp, length = oh * wp;
-        var taps = weight.permute(2, 3, 1, 0).contiguous();                           // [kh, kw, C, O]
+        long hp = x.shape[2] + 2 * padY, wp = x.shape[3] + 2 * padX, plane = hp * wp, reach = (kh - 1) * wp + kw - 1;
+        long group = Math.Clamp(GroupElements / (plane * Math.Max(c, o)), 1, n);
         long block = Math.Max(wp, AccumulatorElements / o);
-        return PerSample(n, s =>
+        var taps = weight.permute(2, 3, 1, 0).contiguous();                           // [kh, kw, C, O]
+        var output = recording ? null : empty(n, o, oh, ow, dtype: x.dtype, device: x.device);
+        var groups = new List<Tensor>();
+        for (long s0 = 0; s0 < n; s0 += group)
         {
-            var flat = xp[s].permute(1, 2, 0).reshape(plane, c);                      // pixels × channels
+            using var scope = NewDisposeScope();
+            long ns = Math.Min(group, n - s0), rows = ns * plane;
+            var xp = F.pad(x.narrow(0, s0, ns), [padX, padX, padY, padY]);
+            var flat = F.pad(xp.permute(0, 2, 3, 1).reshape(rows, c), [0, 0, 0, reach]);  // pixels × channels, zero tail
             var blocks = new List<Tensor>();
-            for (long b0 = 0; b0 < length; b0 += block)
+            for (long b0 = 0; b0 < rows; b0 += block)
             {
-                long bl = Math.Min(block, length - b0);
+                long bl = Math.Min(block, rows - b0);
                 Tensor? acc = null;
                 for (long i = 0; i < kh; i++)
                     for (long j = 0; j < kw; j++)
@@ -73,48 +98,41 @@ public static class GemmConv2d
                     }
                 blocks.Add(acc!);
             }
-            var rows = blocks.Count == 1 ? blocks[0] : cat(blocks, 0);
-            return rows.view(oh, wp, o).narrow(1, 0, ow).permute(2, 0, 1);
-        });
+            var y = (blocks.Count == 1 ? blocks[0] : cat(blocks, 0)).view(ns, hp, wp, o).narrow(1, 0, oh).narrow(2, 0, ow).permute(0, 3, 1, 2);
+            if (output is null) groups.Add(y.contiguous().MoveToOuterDisposeScope());
+            else output.narrow(0, s0, ns).copy_(y);
+        }
+        return output ?? (groups.Count == 1 ? groups[0] : cat(groups, 0));
     }
 
     /// <summary>
-    /// Stacks [O, oh, ow] results computed one sample at a time. Without autograd each goes straight into the output and
-    /// its temporaries are freed before the next sample, so only one sample's intermediates ever exist.
+    /// Any stride: gather [C·kh·kw, samples·rows·ow] columns for a group of whole samples (or a band of one sample's output
+    /// rows when a sample alone exceeds the budget), one GEMM each.
     /// </summary>
-    static Tensor PerSample(long n, Func<long, Tensor> sample)
-    {
-        if (is_grad_enabled()) return stack(Enumerable.Range(0, (int)n).Select(s => sample(s)).ToArray());
-        Tensor? output = null;
-        for (long s = 0; s < n; s++)
-        {
-            using var scope = NewDisposeScope();
-            var y = sample(s);
-            output ??= empty([n, .. y.shape], dtype: y.dtype, device: y.device).MoveToOuterDisposeScope();
-            output[s].copy_(y);
-        }
-        return output!;
-    }
-
-    /// <summary>Any stride: gather [C·kh·kw, rows·ow] columns for a band of output rows at a time, one GEMM each.</summary>
     static Tensor Columns(Tensor x, Tensor weight, int stride, int padY, int padX, long oh, long ow)
     {
         long n = x.shape[0], c = x.shape[1], o = weight.shape[0], kh = weight.shape[2], kw = weight.shape[3], k = c * kh * kw;
         var w2 = weight.reshape(o, k);
         var xp = padY > 0 || padX > 0 ? F.pad(x, [padX, padX, padY, padY]) : x;
+        long samplesPerChunk = Math.Clamp(ColumnElements / (k * oh * ow), 1, n);
         long rowsPerChunk = Math.Clamp(ColumnElements / (k * ow), 1, oh);
-        return PerSample(n, s =>
+        var parts = new List<Tensor>();
+        for (long s0 = 0; s0 < n; s0 += samplesPerChunk)
         {
+            long ns = Math.Min(samplesPerChunk, n - s0);
             var rowParts = new List<Tensor>();
-            for (long r0 = 0; r0 < oh; r0 += rowsPerChunk)
+            for (long r0 = 0; r0 < oh; r0 += ns > 1 ? oh : rowsPerChunk)
             {
-                long rows = Math.Min(rowsPerChunk, oh - r0);
-                var band = xp[s].narrow(1, r0 * stride, (rows - 1) * stride + kh);   // [C, rows_in, W]
-                var cols = band.unfold(1, kh, stride).unfold(2, kw, stride)            // [C, rows, ow', kh, kw]
-                    .narrow(2, 0, ow).permute(0, 3, 4, 1, 2).reshape(k, rows * ow);
-                rowParts.Add(w2.mm(cols).view(o, rows, ow));
+                long rows = ns > 1 ? oh : Math.Min(rowsPerChunk, oh - r0);
+                var band = xp.narrow(0, s0, ns).narrow(2, r0 * stride, (rows - 1) * stride + kh);   // [ns, C, rows_in, W]
+                var cols = kh == 1 && kw == 1 && stride == 1
+                    ? band.permute(1, 0, 2, 3).reshape(k, ns * rows * ow)
+                    : band.unfold(2, kh, stride).unfold(3, kw, stride)                   // [ns, C, rows, ow', kh, kw]
+                        .narrow(3, 0, ow).permute(1, 4, 5, 0, 2, 3).reshape(k, ns * rows * ow);
+                rowParts.Add(w2.mm(cols).view(o, ns, rows, ow));
             }
-            return rowParts.Count == 1 ? rowParts[0] : cat(rowParts, 1);
-        });
+            parts.Add(rowParts.Count == 1 ? rowParts[0] : cat(rowParts, 2));
+        }
+        return (parts.Count == 1 ? parts[0] : cat(parts, 1)).permute(1, 0, 2, 3).contiguous();
     }
 }

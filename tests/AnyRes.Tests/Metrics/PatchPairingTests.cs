@@ -14,6 +14,7 @@ public class PatchPairingTests
         public int Resolution => 32;
         public int ZDim => 4;
         public Device Device => CPU;
+        public string Identity => "recording";
 
         public Tensor Patches(Tensor z, Tensor transforms)
         {

@@ -19,7 +19,10 @@ public class GemmConv2dTests
         { 2, 3, 4, 47, 45, 11, 11, 4, 2, 2 }, // AlexNet stem
         { 2, 4, 5, 9, 10, 1, 1, 2, 0, 0 },    // ResNet downsampling shortcut
         { 2, 5, 4, 9, 9, 3, 3, 2, 1, 1 },
-        { 2, 64, 80, 140, 150, 3, 3, 1, 1, 1 }, // several accumulator blocks per sample
+        { 2, 64, 80, 140, 150, 3, 3, 1, 1, 1 }, // columns for a group of samples
+        { 2, 256, 6, 9, 11, 3, 3, 1, 2, 2 },    // shifted GEMMs (many input channels)
+        { 2, 256, 512, 40, 40, 3, 3, 1, 1, 1 }, // shifted GEMMs, several accumulator blocks
+        { 1, 256, 4, 7, 8, 1, 3, 1, 0, 1 },     // shifted GEMMs, non-square kernel
         { 1, 64, 8, 300, 400, 3, 3, 2, 1, 1 },  // several column chunks
     };
 
