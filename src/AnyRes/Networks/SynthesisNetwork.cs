@@ -80,7 +80,12 @@ public sealed class SynthesisNetwork : nn.Module
         var w = ws.to(float32).unbind(1);
         var scale = mappedScale?.to(float32).unbind(1);
         var x = input.forward(w[0], transform);
-        for (int i = 0; i < layers.Length; i++) x = layers[i].forward(x, w[i + 1], scale?[i + 1], updateEmas);
+        for (int i = 0; i < layers.Length; i++)
+        {
+            var next = layers[i].forward(x, w[i + 1], scale?[i + 1], updateEmas);
+            x.Dispose();   // the caller's scope would otherwise hold every layer's output until the end (autograd keeps its own)
+            x = next;
+        }
         if (Options.OutputScale != 1) x = x * Options.OutputScale;
         Shapes.Assert(x, -1, Options.ImgChannels, Options.ImgResolution, Options.ImgResolution);
         return x.to(float32);
