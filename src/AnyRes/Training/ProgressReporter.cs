@@ -13,7 +13,7 @@ public sealed class ProgressReporter(TextWriter output, bool interactive, double
     static readonly TimeSpan RedrawInterval = TimeSpan.FromMilliseconds(250);
 
     readonly Stopwatch _clock = Stopwatch.StartNew();
-    TimeSpan _lastPrint = TimeSpan.MinValue;
+    TimeSpan? _lastPrint;
     long _startIterations = -1;
     double _startKimg;
     bool _lineOpen;
@@ -25,7 +25,7 @@ public sealed class ProgressReporter(TextWriter output, bool interactive, double
     {
         if (_startIterations < 0) { _startIterations = iterations; _startKimg = kimg; }
         var now = _clock.Elapsed;
-        if (!force && now - _lastPrint < (interactive ? RedrawInterval : PlainInterval)) return;
+        if (!force && _lastPrint is { } last && now - last < (interactive ? RedrawInterval : PlainInterval)) return;
         _lastPrint = now;
         double seconds = Math.Max(now.TotalSeconds, 1e-9);
         double itPerSec = (iterations - _startIterations) / seconds;
