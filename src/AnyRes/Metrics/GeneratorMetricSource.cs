@@ -35,17 +35,7 @@ public sealed class GeneratorMetricSource(GeneratorTiles tiles) : IMetricGenerat
     public string Identity => identity ??= ComputeIdentity();
     string? identity;
 
-    string ComputeIdentity()
-    {
-        using var sha = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
-        foreach (var (name, t) in tiles.G.state_dict())
-        {
-            sha.AppendData(System.Text.Encoding.UTF8.GetBytes(name));
-            using var c = t.detach().cpu().contiguous();
-            sha.AppendData(c.bytes);
-        }
-        return $"{Convert.ToHexString(sha.GetHashAndReset())[..16]}{(AsUpsampledBaseline ? "-up" : "")}";
-    }
+    string ComputeIdentity() => MetricRunner.Hash(tiles.G.state_dict().Select(kv => (kv.Key, kv.Value)))! + (AsUpsampledBaseline ? "-up" : "");
 
     Tensor Ws(Tensor z) => tiles.G.Mapping(z, null);
 

@@ -71,7 +71,7 @@ public sealed class MetricRunner(IFeatureExtractor detector, MetricOptions optio
     public FeatureStatistics RealStatistics(MetricSpec spec, int resolution, out Tensor? transforms, out Tensor? offsets)
     {
         var (items, describe) = RealItems(spec, resolution);
-        var key = CacheKey(spec, resolution, describe);
+        var key = Hash(describe);
         var cacheFile = options.CacheDir is null ? null : Path.Combine(options.CacheDir, $"reals-{detector.Name}-{spec.Label}-{key}.safetensors");
         if (cacheFile is not null && File.Exists(cacheFile))
         {
@@ -146,7 +146,7 @@ public sealed class MetricRunner(IFeatureExtractor detector, MetricOptions optio
     {
         long count = spec.PatchLike ? realCount : options.Num;
         var gen = new torch.Generator(options.Seed + 1);
-        var key = JsonSerializer.Serialize(new { version = 1, generator = generator.Identity, metric = spec.Label, count, options.Seed, options.Batch, detector = detector.Name, transforms = Digest(transforms), offsets = Digest(offsets) });
+        var key = JsonSerializer.Serialize(new { version = 1, generator = generator.Identity, metric = spec.Label, count, options.Seed, options.Batch, detector = detector.Name, transforms = Hash(Named(transforms)), offsets = Hash(Named(offsets)) });
         var partial = options.CacheDir is null ? null
             : new PartialFeatures(Path.Combine(options.CacheDir, $"partial-fakes-{detector.Name}-{spec.Label}-{Hash(key)}.safetensors"), options.CheckpointSeconds);
         var stats = partial?.Load().Stats ?? new FeatureStatistics();
@@ -192,22 +192,30 @@ public sealed class MetricRunner(IFeatureExtractor detector, MetricOptions optio
         return (count, describe);
     }
 
-    string CacheKey(MetricSpec spec, int resolution, string describe) => Hash(describe);
+    static IEnumerable<(string, Tensor)>? Named(Tensor? t) => t is null ? null : [("", t)];
 
-    static string Hash(string text) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text)))[..16].ToLowerInvariant();
+    /// <summary>The first 16 hex digits of the SHA-256 of a text (cache keys, fingerprints).</summary>
+    static string Hash(string text) => Hash(sha => sha.AppendData(Encoding.UTF8.GetBytes(text)));
 
-    static string? Digest(Tensor? t)
+    /// <summary>The same digest over named tensors' names and bytes (null: no tensors).</summary>
+    internal static string? Hash(IEnumerable<(string Name, Tensor Tensor)>? tensors) => tensors is null ? null : Hash(sha =>
     {
-        if (t is null) return null;
-        using var c = t.detach().cpu().contiguous();
-        return Convert.ToHexString(SHA256.HashData(c.bytes))[..16];
+        foreach (var (name, t) in tensors)
+        {
+            sha.AppendData(Encoding.UTF8.GetBytes(name));
+            using var c = t.detach().cpu().contiguous();
+            sha.AppendData(c.bytes);
+        }
+    });
+
+    static string Hash(Action<IncrementalHash> append)
+    {
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        append(sha);
+        return Convert.ToHexString(sha.GetHashAndReset())[..16].ToLowerInvariant();
     }
 
-    static string Fingerprint(ImageSource source)
-    {
-        var text = string.Join("\n", source.Images.Select(i => $"{i.Path}\t{i.Width}\t{i.Height}"));
-        return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text)))[..16].ToLowerInvariant();
-    }
+    static string Fingerprint(ImageSource source) => Hash(string.Join("\n", source.Images.Select(i => $"{i.Path}\t{i.Width}\t{i.Height}")));
 
     readonly Dictionary<string, (ImageSource, ImageDataset)> datasets = [];
 
