@@ -34,6 +34,7 @@ public static class TrainCommand
         ["scale_min"] = "smallest patch scale (default: the HR image's native size)",
         ["tiny_networks"] = "use the tiny generator/discriminator layouts (with --cbase/--cmax)",
         ["z_dim"] = "latent width (z and w) override",
+        ["recompute"] = "G's backward recomputes each synthesis layer, a few samples at a time, instead of keeping its intermediates: about one more forward of time for a fraction of the memory (SG3-T 256 at batch 4 needs it to fit in 16 GB)",
     };
 
     public static Command Create()

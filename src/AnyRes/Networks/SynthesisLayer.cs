@@ -51,6 +51,9 @@ public sealed record SynthesisLayerArgs
     }
 
     static int FloorDiv(int a, int b) => (int)Math.Floor(a / (double)b);
+
+    /// <summary>Elements per sample of the filtered leaky ReLU's upsampled intermediate, the layer's largest tensor.</summary>
+    public long TmpElementsPerSample => (long)OutChannels * (InSize + Kernel - 1) * UpFactor * (InSize + Kernel - 1) * UpFactor;
 }
 
 /// <summary>
@@ -88,6 +91,21 @@ public sealed class SynthesisLayer : nn.Module
             scale_affine = new FullyConnectedLayer(a.WDim, a.InChannels, biasInit: new[] { 0.0 });
             register_module("scale_affine", scale_affine);
         }
+    }
+
+    /// <summary>Samples per recomputation chunk in backward: about this many elements of the upsampled intermediate.</summary>
+    const long RecomputeChunkElements = 1L << 25;
+
+    /// <summary>
+    /// forward, recording only x, w and scale for autograd: backward recomputes the layer (Ops/Recompute), a few samples at
+    /// a time. The magnitude EMA is not updated (backward would update it again).
+    /// </summary>
+    public Tensor ForwardRecomputed(Tensor x, Tensor w, Tensor? scale, Recompute.Chain chain)
+    {
+        long chunk = Math.Max(1, RecomputeChunkElements / Args.TmpElementsPerSample);
+        var batched = scale is null ? new[] { x, w } : new[] { x, w, scale };
+        return Recompute.Apply(t => forward(t[0], t[1], t.Length > 2 ? t[2] : null), batched,
+            parameters().Cast<Tensor>().ToArray(), chunk, chain);
     }
 
     /// <summary>x [B, in_channels, in_size, in_size], w [B, w_dim], scale [B, w_dim] (required with the scale affine).</summary>

@@ -41,64 +41,93 @@ public static class GemmConv2d
     /// <param name="x">[N, C, H, W]</param>
     /// <param name="weight">[O, C, kh, kw]</param>
     /// <param name="bias">[O] or null</param>
-    public static Tensor Apply(Tensor x, Tensor weight, Tensor? bias = null, int stride = 1, int padY = 0, int padX = 0)
+    public static Tensor Apply(Tensor x, Tensor weight, Tensor? bias = null, int stride = 1, int padY = 0, int padX = 0) =>
+        Apply(x, weight, bias, stride, padY, padX, null, null);
+
+    /// <summary>
+    /// Σ_c W[o, c] ⋆ (inScale[n, c] · x[n, c]) · outScale[n, o]: a convolution with per-sample weights (SG3's modulated
+    /// convolution). The shifted GEMMs scale the weights of each sample instead of the activations, so neither the scaled
+    /// input nor an unscaled output is ever materialised; the other paths scale the activations.
+    /// </summary>
+    /// <param name="inScale">[N, C] or null</param>
+    /// <param name="outScale">[N, O] or null</param>
+    public static Tensor Modulated(Tensor x, Tensor weight, Tensor? inScale, Tensor? outScale, int padY = 0, int padX = 0) =>
+        Apply(x, weight, null, 1, padY, padX, inScale, outScale);
+
+    static Tensor Apply(Tensor x, Tensor weight, Tensor? bias, int stride, int padY, int padX, Tensor? inScale, Tensor? outScale)
     {
         Shapes.Assert(x, -1, weight.shape[1], -1, -1);
         long n = x.shape[0], c = x.shape[1], h = x.shape[2], w = x.shape[3];
         long o = weight.shape[0], kh = weight.shape[2], kw = weight.shape[3];
         long oh = (h + 2 * padY - kh) / stride + 1, ow = (w + 2 * padX - kw) / stride + 1;
         if (oh < 1 || ow < 1) throw new ArgumentException($"conv2d: input {h}×{w} with padding ({padY}, {padX}) is smaller than the kernel {kh}×{kw}");
+        if (inScale is not null) Shapes.Assert(inScale, n, c);
+        if (outScale is not null) Shapes.Assert(outScale, n, o);
+        Tensor ScaledInput() => inScale is null ? x : x * inScale.view(n, c, 1, 1);
+        Tensor ScaledOutput(Tensor y) => outScale is null ? y : y * outScale.view(n, o, 1, 1);
         if (x.device_type != DeviceType.CPU)
-            return F.conv2d(x, weight, bias, strides: [stride, stride], padding: [padY, padX]);
+            return ScaledOutput(F.conv2d(ScaledInput(), weight, bias, strides: [stride, stride], padding: [padY, padX]));
 
-        using var scope = NewDisposeScope();
         // Few channels make the shifted GEMMs too thin (K = C) to run at speed, so they gather columns, unless autograd
         // would have to keep columns beyond the budget.
         bool recording = is_grad_enabled() && (x.requires_grad || weight.requires_grad);
         bool bigColumns = recording && n * c * kh * kw * oh * ow > RecordedColumnElements;
-        if (bigColumns && stride > 1) return F.conv2d(x, weight, bias, strides: [stride, stride], padding: [padY, padX]);
+        if (bigColumns && stride > 1)
+            return ScaledOutput(F.conv2d(ScaledInput(), weight, bias, strides: [stride, stride], padding: [padY, padX]));
+        using var scope = NewDisposeScope();
         var y = stride == 1 && (kh > 1 || kw > 1) && (c >= ShiftedMinChannels || bigColumns)
-            ? Shifted(x, weight, padY, padX, oh, ow, recording)
-            : Columns(x, weight, stride, padY, padX, oh, ow);
+            ? Shifted(x, weight, padY, padX, oh, ow, recording, inScale, outScale)
+            : ScaledOutput(Columns(ScaledInput(), weight, stride, padY, padX, oh, ow));
         if (bias is not null) y = y + bias.view(1, o, 1, 1);
         return y.MoveToOuterDisposeScope();
     }
 
     /// <summary>
     /// Stride 1: Σ_ij (padded input shifted by (i, j)) · W[:, :, i, j]ᵀ, on groups of samples flattened to pixels ×
-    /// channels. Rows whose taps reach past their sample's padded image are computed and dropped. Without autograd each
-    /// group goes straight into the output, so only one group's intermediates exist at a time.
+    /// channels (one sample per group with per-sample scales, which go into that sample's copy of the taps). Rows whose
+    /// taps reach past their sample's padded image are computed and dropped. Without autograd the accumulators are rows
+    /// of one buffer per group, copied once into the output, so only one group's intermediates exist at a time.
     /// </summary>
-    static Tensor Shifted(Tensor x, Tensor weight, int padY, int padX, long oh, long ow, bool recording)
+    static Tensor Shifted(Tensor x, Tensor weight, int padY, int padX, long oh, long ow, bool recording, Tensor? inScale, Tensor? outScale)
     {
-        long n = x.shape[0], c = x.shape[1], o = weight.shape[0], kh = weight.shape[2], kw = weight.shape[3];
-        long hp = x.shape[2] + 2 * padY, wp = x.shape[3] + 2 * padX, plane = hp * wp, reach = (kh - 1) * wp + kw - 1;
-        long group = Math.Clamp(GroupElements / (plane * Math.Max(c, o)), 1, n);
+        long n = x.shape[0], c = x.shape[1], h = x.shape[2], w = x.shape[3], o = weight.shape[0], kh = weight.shape[2], kw = weight.shape[3];
+        long hp = h + 2 * padY, wp = w + 2 * padX, plane = hp * wp, reach = (kh - 1) * wp + kw - 1;
+        bool perSample = inScale is not null || outScale is not null;
+        long group = perSample ? 1 : Math.Clamp(GroupElements / (plane * Math.Max(c, o)), 1, n);
         long block = Math.Max(wp, AccumulatorElements / o);
-        var taps = weight.permute(2, 3, 1, 0).contiguous();                           // [kh, kw, C, O]
+        var taps = weight.permute(2, 3, 1, 0);                                       // [kh, kw, C, O]
+        if (!perSample) taps = taps.contiguous();
         var output = recording ? null : empty(n, o, oh, ow, dtype: x.dtype, device: x.device);
         var groups = new List<Tensor>();
         for (long s0 = 0; s0 < n; s0 += group)
         {
             using var scope = NewDisposeScope();
             long ns = Math.Min(group, n - s0), rows = ns * plane;
-            var xp = F.pad(x.narrow(0, s0, ns), [padX, padX, padY, padY]);
-            var flat = F.pad(xp.permute(0, 2, 3, 1).reshape(rows, c), [0, 0, 0, reach]);  // pixels × channels, zero tail
+            var sampleTaps = taps;
+            if (inScale is not null) sampleTaps = sampleTaps * inScale[s0].view(1, 1, c, 1);
+            if (outScale is not null) sampleTaps = sampleTaps * outScale[s0].view(1, 1, 1, o);
+            if (perSample) sampleTaps = sampleTaps.contiguous();
+            // Pixels × channels of the zero-padded samples, with a zero tail for the taps of the last rows.
+            var flat = zeros(rows + reach, c, dtype: x.dtype, device: x.device);
+            flat.narrow(0, 0, rows).view(ns, hp, wp, c).narrow(1, padY, h).narrow(2, padX, w)
+                .copy_(x.narrow(0, s0, ns).permute(0, 2, 3, 1));
+            var sums = recording ? null : empty(rows, o, dtype: x.dtype, device: x.device);
             var blocks = new List<Tensor>();
             for (long b0 = 0; b0 < rows; b0 += block)
             {
                 long bl = Math.Min(block, rows - b0);
-                Tensor? acc = null;
+                var acc = sums?.narrow(0, b0, bl);
                 for (long i = 0; i < kh; i++)
                     for (long j = 0; j < kw; j++)
                     {
                         var shifted = flat.narrow(0, i * wp + j + b0, bl);
-                        if (acc is null) acc = shifted.mm(taps[i, j]);
-                        else acc.addmm_(shifted, taps[i, j]);
+                        if (acc is null) acc = shifted.mm(sampleTaps[i, j]);
+                        else acc.addmm_(shifted, sampleTaps[i, j], beta: i == 0 && j == 0 && sums is not null ? 0 : 1);
                     }
                 blocks.Add(acc!);
             }
-            var y = (blocks.Count == 1 ? blocks[0] : cat(blocks, 0)).view(ns, hp, wp, o).narrow(1, 0, oh).narrow(2, 0, ow).permute(0, 3, 1, 2);
+            var all = sums ?? (blocks.Count == 1 ? blocks[0] : cat(blocks, 0));
+            var y = all.view(ns, hp, wp, o).narrow(1, 0, oh).narrow(2, 0, ow).permute(0, 3, 1, 2);
             if (output is null) groups.Add(y.contiguous().MoveToOuterDisposeScope());
             else output.narrow(0, s0, ns).copy_(y);
         }

@@ -5,8 +5,9 @@ namespace AnyRes.Ops;
 
 /// <summary>
 /// StyleGAN3's modulated_conv2d (spec 13.4). The reference scales a per-sample copy of the weight and runs a grouped
-/// convolution; here the same linear map is applied as input-channel scaling, one convolution with the shared weight,
-/// and output-channel scaling by the demodulation coefficients: equal up to float rounding, one ordinary batched conv.
+/// convolution; here the same linear map is input-channel scaling, a convolution with the shared weight and output-channel
+/// scaling by the demodulation coefficients, which GemmConv2d.Modulated folds into each sample's GEMM weights where it can:
+/// equal up to float rounding.
 /// </summary>
 public static class ModulatedConv2d
 {
@@ -30,8 +31,6 @@ public static class ModulatedConv2d
         }
         var scale = s;
         if (inputGain is not null) scale = scale * inputGain.expand(batch, inChannels);
-        var y = GemmConv2d.Apply(x * scale.to(x.dtype).view(batch, inChannels, 1, 1), w.to(x.dtype), padY: padding, padX: padding);
-        if (dcoefs is not null) y = y * dcoefs.to(x.dtype).view(batch, -1, 1, 1);
-        return y;
+        return GemmConv2d.Modulated(x, w.to(x.dtype), scale.to(x.dtype), dcoefs?.to(x.dtype), padding, padding);
     }
 }

@@ -118,21 +118,24 @@ public sealed class Trainer : IDisposable
     Tensor RunG(Tensor z, Tensor? transform, bool updateEmas)
     {
         var ws = Nets.G.Mapping(z, null, updateEmas: updateEmas);
-        return Nets.G.Synthesis(ws, transform, updateEmas: updateEmas);
+        return Nets.G.Synthesis(ws, transform, updateEmas: updateEmas, recompute: _o.Recompute && !updateEmas);
     }
 
     void GMain(Tensor z, Tensor? transform, double gain)
     {
+        // The frozen teacher first, while the student's graph does not exist yet: its forward is the phase's largest transient.
+        bool withTeacher = Nets.Teacher is not null && _o.TeacherLambda > 0 && transform is not null;
+        Tensor? teacherImg = null;
+        if (withTeacher)
+            using (torch.no_grad()) teacherImg = Nets.Teacher!.forward(z, null);
         var img = RunG(z, transform, updateEmas: false);
         var logits = Nets.D.call(img, null);
         Stats.Report("Loss/scores/fake", logits);
         var loss = F.softplus(-logits);
         Stats.Report("Loss/G/loss", loss);
-        if (Nets.Teacher is { } teacher && _o.TeacherLambda > 0 && transform is not null)
+        if (withTeacher)
         {
-            Tensor teacherImg;
-            using (torch.no_grad()) teacherImg = teacher.forward(z, null);
-            var (l1, lp) = TeacherLoss(img, teacherImg, transform);
+            var (l1, lp) = TeacherLoss(img, teacherImg!, transform!);
             loss = loss + _o.TeacherLambda * (l1 + lp).unsqueeze(1);
             Stats.Report("Loss/G/loss_teacher_l1", l1);
             Stats.Report("Loss/G/loss_teacher_lpips", lp);

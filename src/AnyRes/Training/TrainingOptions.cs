@@ -69,6 +69,7 @@ public sealed record TrainingOptions
     public string? Lpips { get; init; }                  // LPIPS-AlexNet safetensors; default: the ResNet18 distance
     public bool TinyNetworks { get; init; } = false;     // GeneratorOptions.Tiny / DiscriminatorOptions.Tiny at Cbase/Cmax
     public int? ZDim { get; init; }                      // latent width override (tiny runs)
+    public bool Recompute { get; init; } = true;         // G's backward recomputes each synthesis layer instead of storing it
 
     [JsonIgnore] public int BatchPerPass => BatchGpu ?? Batch / Gpus;
     [JsonIgnore] public double GLearningRate => Glr ?? 0.0025;

@@ -29,8 +29,11 @@ public class GeneratorTests
         };
     }
 
-    [Fact, Trait("Category", "Parity")]
-    public void TinyPatchGeneratorMatchesReference()
+    /// <summary>With recompute, backward re-runs every synthesis layer (Ops/Recompute): the gradients must still be the reference's.</summary>
+    [Theory, Trait("Category", "Parity")]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void TinyPatchGeneratorMatchesReference(bool recompute)
     {
         using var f = Fixture.Load("generator_tiny.safetensors");
         var options = Options(f.Args);
@@ -43,7 +46,7 @@ public class GeneratorTests
 
         var z = f["in.z"].detach().requires_grad_(true);
         var c = zeros(z.shape[0], options.CDim);
-        var img = g.forward(z, options.CDim > 0 ? c : null, f["in.transform"]);
+        var img = g.forward(z, options.CDim > 0 ? c : null, f["in.transform"], recompute: recompute);
         Close.Assert(img, f["out.img"], Atol, Rtol, "img");
         (img * f["in.loss_weight"]).sum().backward();
         GradientClose.Assert(z.grad!, f["grad.z"], Atol, Rtol, "grad z");

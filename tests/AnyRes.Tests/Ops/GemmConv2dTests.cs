@@ -57,6 +57,38 @@ public class GemmConv2dTests
             Close.Assert(GemmConv2d.Apply(x, weight, bias, stride, padY, padX), y64, 1e-4, 1e-4, "output without autograd");
     }
 
+    /// <summary>Per-sample input and output scales (folded into each sample's taps on the shifted path) vs scaling around a float64 conv.</summary>
+    [Theory]
+    [InlineData(3, 256, 7, 9, 10, 2, true, true)]     // shifted GEMMs, both scales (SG3 layer)
+    [InlineData(2, 256, 5, 8, 8, 1, true, false)]     // shifted GEMMs, no demodulation (toRGB-like)
+    [InlineData(3, 6, 5, 9, 11, 1, true, true)]       // gathered columns: the activations are scaled
+    public void ModulatedMatchesScalingAroundAFloat64Convolution(int n, int c, int o, int h, int w, int pad, bool withIn, bool withOut)
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(n * 100 + c + o);
+        var x = randn(n, c, h, w);
+        var weight = randn(o, c, 3, 3) / Math.Sqrt(c * 9);
+        var inScale = withIn ? randn(n, c) : null;
+        var outScale = withOut ? randn(n, o) : null;
+        Tensor? L(Tensor? t, bool dbl) => t is null ? null : (dbl ? t.to(float64) : t.clone()).requires_grad_(true);
+
+        var (x64, w64, i64, o64) = (L(x, true)!, L(weight, true)!, L(inScale, true), L(outScale, true));
+        var y64 = F.conv2d(i64 is null ? x64 : x64 * i64.view(n, c, 1, 1), w64, padding: [pad, pad]);
+        if (o64 is not null) y64 = y64 * o64.view(n, o, 1, 1);
+        var upstream = randn_like(y64);
+        var leaves64 = new[] { x64, w64, i64, o64 }.Where(t => t is not null).Select(t => t!).ToArray();
+        var g64 = autograd.grad([(y64 * upstream).sum()], leaves64);
+
+        var (xf, wf, iff, of) = (L(x, false)!, L(weight, false)!, L(inScale, false), L(outScale, false));
+        var y = GemmConv2d.Modulated(xf, wf, iff, of, pad, pad);
+        Close.Assert(y, y64, 1e-4, 1e-4, "output");
+        var leaves = new[] { xf, wf, iff, of }.Where(t => t is not null).Select(t => t!).ToArray();
+        var g = autograd.grad([(y * upstream.to(float32)).sum()], leaves);
+        for (int i = 0; i < g.Count; i++) Close.Assert(g[i], g64[i], 1e-3, 1e-4, $"gradient {i}");
+        using (no_grad())
+            Close.Assert(GemmConv2d.Modulated(x, weight, inScale, outScale, pad, pad), y64, 1e-4, 1e-4, "output without autograd");
+    }
+
     [Fact]
     public void SecondOrderGradientMatchesFloat64()
     {
@@ -73,6 +105,21 @@ public class GemmConv2dTests
         var expected = R1(x.to(float64).requires_grad_(true), weight.to(float64).requires_grad_(true), (a, b) => F.conv2d(a, b, padding: [1, 1]));
         var actual = R1(x.clone().requires_grad_(true), weight.clone().requires_grad_(true), (a, b) => GemmConv2d.Apply(a, b, padY: 1, padX: 1));
         Close.Assert(actual, expected, 1e-3, 1e-4, "gradient of the input-gradient penalty");
+    }
+
+    /// <summary>Strided, recording, columns over the budget: libtorch's convolution, whose result once died with the op's scope.</summary>
+    [Fact]
+    public void StridedConvolutionWithOversizedRecordedColumnsSurvivesTheCall()
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(5);
+        var x = randn(1, 64, 690, 690).requires_grad_(true);   // 64·9·345² columns > 64 Mi
+        var weight = randn(2, 64, 3, 3) / 24;
+        var y = GemmConv2d.Apply(x, weight, stride: 2, padY: 1, padX: 1);
+        Assert.False(y.IsInvalid);
+        using (no_grad()) Close.Assert(y, GemmConv2d.Apply(x.detach(), weight, stride: 2, padY: 1, padX: 1), 1e-4, 1e-4, "output");
+        y.sum().backward();
+        Assert.NotNull(x.grad);
     }
 
     [Fact]
