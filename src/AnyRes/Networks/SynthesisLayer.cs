@@ -129,10 +129,29 @@ public sealed class SynthesisLayer : nn.Module
         }
         if (a.IsTorgb) styles = styles * (1 / Math.Sqrt(a.InChannels * a.Kernel * a.Kernel));
 
-        x = ModulatedConv2d.Apply(x.to(float32), weight, styles, demodulate: !a.IsTorgb, padding: a.Kernel - 1, inputGain: inputGain);
-        x = FilteredLrelu.Apply(x, up_filter, down_filter, bias.to(x.dtype), a.UpFactor, a.DownFactor, a.Padding,
-            gain: a.IsTorgb ? 1 : Math.Sqrt(2), slope: a.IsTorgb ? 1 : 0.2, clamp: a.ConvClamp);
+        var conv = ModulatedConv2d.Coefficient(weight, styles, demodulate: !a.IsTorgb, inputGain: inputGain);
+        x = x.to(float32);
+        bool recording = is_grad_enabled() && (x.requires_grad || styles.requires_grad || weight.requires_grad || bias.requires_grad);
+        if (recording || x.device_type != DeviceType.CPU) x = Activation(conv.Apply(x, a.Kernel - 1), null);
+        else
+        {
+            // One sample at a time into the output: only one sample's convolution output and buffers exist at once.
+            var y = empty(x.shape[0], a.OutChannels, a.OutSize, a.OutSize, dtype: x.dtype);
+            for (long i = 0; i < x.shape[0]; i++)
+            {
+                using var sampleScope = NewDisposeScope();
+                Activation(conv.Apply(x.narrow(0, i, 1), a.Kernel - 1, first: i), y.narrow(0, i, 1));
+            }
+            x = y;
+        }
         Shapes.Assert(x, -1, a.OutChannels, a.OutSize, a.OutSize);
         return x.MoveToOuterDisposeScope();
+    }
+
+    Tensor Activation(Tensor convolved, Tensor? into)
+    {
+        var a = Args;
+        return FilteredLrelu.Apply(convolved, up_filter, down_filter, bias.to(convolved.dtype), a.UpFactor, a.DownFactor, a.Padding,
+            gain: a.IsTorgb ? 1 : Math.Sqrt(2), slope: a.IsTorgb ? 1 : 0.2, clamp: a.ConvClamp, into: into);
     }
 }

@@ -17,16 +17,17 @@ public static class FilteredLrelu
     const long ChunkElements = 4L << 20;
 
     public static Tensor Apply(Tensor x, Tensor? fu, Tensor? fd, Tensor? b, int up = 1, int down = 1, IReadOnlyList<int>? padding = null,
-        double gain = 1.4142135623730951, double slope = 0.2, double? clamp = null, bool flipFilter = false)
+        double gain = 1.4142135623730951, double slope = 0.2, double? clamp = null, bool flipFilter = false, Tensor? into = null)
     {
         if (x.dim() != 4) throw new ArgumentException($"filtered_lrelu expects [N, C, H, W], got {x.dim()} dims");
         var (px0, px1, py0, py1) = Upfirdn2d.ParsePadding(padding);
         var pad = new[] { px0, px1, py0, py1 };
-        if (b is not null) x = x + b.view(1, -1, 1, 1);
 
-        bool recording = is_grad_enabled() && (x.requires_grad || (fu?.requires_grad ?? false));
+        bool recording = is_grad_enabled() && (x.requires_grad || (b?.requires_grad ?? false) || (fu?.requires_grad ?? false));
         if (recording)
         {
+            if (into is not null) throw new ArgumentException("filtered_lrelu: an output tensor cannot be given with autograd");
+            if (b is not null) x = x + b.view(1, -1, 1, 1);
             var t = Upfirdn2d.Apply(x, fu, up: up, padding: pad, gain: up * up, flipFilter: flipFilter);
             t = BiasAct.Apply(t, act: "lrelu", alpha: slope, gain: gain, clamp: clamp);
             return Upfirdn2d.Apply(t, fd, down: down, flipFilter: flipFilter);
@@ -36,19 +37,22 @@ public static class FilteredLrelu
         long tmpPixels = Math.Max(1, (h * up + py0 + py1) * (w * up + px0 + px1));
         long chunk = Math.Max(1, ChunkElements / tmpPixels);
         var planes = x.reshape(1, n * c, h, w);
-        Tensor? y = null;
+        using var planeBias = b?.repeat(n).view(1, n * c, 1, 1);
+        Tensor? y = into?.view(1, n * c, into.shape[2], into.shape[3]);
         for (long start = 0; start < n * c; start += chunk)
         {
             using var scope = NewDisposeScope();
             long count = Math.Min(chunk, n * c - start);
+            var part = planes.narrow(1, start, count);
+            if (planeBias is not null) part = part + planeBias.narrow(1, start, count);
             // gain > 0, so gain·lrelu(t) = lrelu(gain·t): the gain rides on the up filter and the activation runs in place.
-            var t = Upfirdn2d.Apply(planes.narrow(1, start, count), fu, up: up, padding: pad, gain: up * up * gain, flipFilter: flipFilter);
+            var t = Upfirdn2d.Apply(part, fu, up: up, padding: pad, gain: up * up * gain, flipFilter: flipFilter);
             F.leaky_relu(t, slope, inplace: true);
             if (clamp is double cl) t.clamp_(-cl, cl);
-            var part = Upfirdn2d.Apply(t, fd, down: down, flipFilter: flipFilter);
-            y ??= empty(1, n * c, part.shape[2], part.shape[3], dtype: part.dtype, device: part.device).MoveToOuterDisposeScope();
-            y.narrow(1, start, count).copy_(part);
+            var result = Upfirdn2d.Apply(t, fd, down: down, flipFilter: flipFilter);
+            y ??= empty(1, n * c, result.shape[2], result.shape[3], dtype: result.dtype, device: result.device).MoveToOuterDisposeScope();
+            y.narrow(1, start, count).copy_(result);
         }
-        return y!.view(n, c, y.shape[2], y.shape[3]);
+        return into ?? y!.view(n, c, y.shape[2], y.shape[3]);
     }
 }

@@ -77,7 +77,7 @@ public static class GemmConv2d
         using var scope = NewDisposeScope();
         var y = stride == 1 && (kh > 1 || kw > 1) && (c >= ShiftedMinChannels || bigColumns)
             ? Shifted(x, weight, padY, padX, oh, ow, recording, inScale, outScale)
-            : ScaledOutput(Columns(ScaledInput(), weight, stride, padY, padX, oh, ow));
+            : Columns(x, weight, stride, padY, padX, oh, ow, recording, inScale, outScale);
         if (bias is not null) y = y + bias.view(1, o, 1, 1);
         return y.MoveToOuterDisposeScope();
     }
@@ -136,19 +136,26 @@ public static class GemmConv2d
 
     /// <summary>
     /// Any stride: gather [C·kh·kw, samples·rows·ow] columns for a group of whole samples (or a band of one sample's output
-    /// rows when a sample alone exceeds the budget), one GEMM each.
+    /// rows when a sample alone exceeds the budget), one GEMM each. Per-sample scales make groups of one sample and go
+    /// into that sample's weights. Without autograd the GEMMs write into the output (a band of one sample's rows is a
+    /// strided matrix BLAS writes directly).
     /// </summary>
-    static Tensor Columns(Tensor x, Tensor weight, int stride, int padY, int padX, long oh, long ow)
+    static Tensor Columns(Tensor x, Tensor weight, int stride, int padY, int padX, long oh, long ow, bool recording, Tensor? inScale, Tensor? outScale)
     {
         long n = x.shape[0], c = x.shape[1], o = weight.shape[0], kh = weight.shape[2], kw = weight.shape[3], k = c * kh * kw;
-        var w2 = weight.reshape(o, k);
+        bool perSample = inScale is not null || outScale is not null;
         var xp = padY > 0 || padX > 0 ? F.pad(x, [padX, padX, padY, padY]) : x;
-        long samplesPerChunk = Math.Clamp(ColumnElements / (k * oh * ow), 1, n);
+        long samplesPerChunk = perSample ? 1 : Math.Clamp(ColumnElements / (k * oh * ow), 1, n);
         long rowsPerChunk = Math.Clamp(ColumnElements / (k * ow), 1, oh);
+        var output = recording ? null : empty(n, o, oh, ow, dtype: x.dtype, device: x.device);
         var parts = new List<Tensor>();
         for (long s0 = 0; s0 < n; s0 += samplesPerChunk)
         {
             long ns = Math.Min(samplesPerChunk, n - s0);
+            var w2 = weight;
+            if (inScale is not null) w2 = w2 * inScale[s0].view(1, c, 1, 1);
+            if (outScale is not null) w2 = w2 * outScale[s0].view(o, 1, 1, 1);
+            w2 = w2.reshape(o, k);
             var rowParts = new List<Tensor>();
             for (long r0 = 0; r0 < oh; r0 += ns > 1 ? oh : rowsPerChunk)
             {
@@ -158,10 +165,15 @@ public static class GemmConv2d
                     ? band.permute(1, 0, 2, 3).reshape(k, ns * rows * ow)
                     : band.unfold(2, kh, stride).unfold(3, kw, stride)                   // [ns, C, rows, ow', kh, kw]
                         .narrow(3, 0, ow).permute(1, 4, 5, 0, 2, 3).reshape(k, ns * rows * ow);
-                rowParts.Add(w2.mm(cols).view(o, ns, rows, ow));
+                if (output is not null && ns == 1) output[s0].view(o, oh * ow).narrow(1, r0 * ow, rows * ow).addmm_(w2, cols, beta: 0);
+                else rowParts.Add(w2.mm(cols).view(o, ns, rows, ow));
             }
-            parts.Add(rowParts.Count == 1 ? rowParts[0] : cat(rowParts, 2));
+            if (output is not null)
+            {
+                if (ns > 1) output.narrow(0, s0, ns).copy_(rowParts[0].permute(1, 0, 2, 3));
+            }
+            else parts.Add(rowParts.Count == 1 ? rowParts[0] : cat(rowParts, 2));
         }
-        return (parts.Count == 1 ? parts[0] : cat(parts, 1)).permute(1, 0, 2, 3).contiguous();
+        return output ?? (parts.Count == 1 ? parts[0] : cat(parts, 1)).permute(1, 0, 2, 3).contiguous();
     }
 }
