@@ -38,6 +38,9 @@ public sealed class Fixture : IDisposable
         return new Fixture { Name = fileName, File = file, Meta = meta };
     }
 
+    /// <summary>Regex for a number as Python prints it in a description (sign, optional fraction, exponent).</summary>
+    public const string Number = @"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?";
+
     public Tensor this[string name] => File.Tensors.TryGetValue(name, out var t) ? t : throw new KeyNotFoundException($"{Name}: no tensor '{name}'");
     public bool Has(string name) => File.Tensors.ContainsKey(name);
     public IEnumerable<string> Names(string prefix) => File.Tensors.Keys.Where(k => k.StartsWith(prefix)).Select(k => k[prefix.Length..]);
@@ -53,15 +56,32 @@ public static class Close
     /// <summary>Asserts |a − b| ≤ atol + rtol·|b| elementwise (b = the reference's value), reporting the worst element.</summary>
     public static void Assert(Tensor actual, Tensor expected, double atol, double rtol, string what)
     {
+        var (a, b) = Prepare(actual, expected, what);
+        using (a) using (b)
+        {
+            // Equal values (equal infinities too) pass, rather than giving inf − inf = NaN.
+            using var same = a.eq(b);
+            using var diff = (a - b).abs().masked_fill(same, 0);
+            using var excess = (diff - (b.abs() * rtol + atol)).masked_fill(same, 0);
+            var worst = excess.max().item<double>();
+            if (!(worst <= 0))   // NaN here: an infinity against a finite value, a failure too
+                Xunit.Assert.Fail($"{what}: max |a-b| = {diff.max().item<double>():g4} exceeds tolerance {atol:g2} + {rtol:g2}|b| (by {worst:g4})");
+        }
+    }
+
+    /// <summary>
+    /// Float64 CPU copies of both sides, with 0 where both are NaN. Fails unless the NaNs are at the same positions: every
+    /// comparison with a NaN is false, so a NaN would otherwise pass a tolerance check silently.
+    /// </summary>
+    internal static (Tensor A, Tensor B) Prepare(Tensor actual, Tensor expected, string what)
+    {
         Xunit.Assert.Equal(expected.shape, actual.shape);
         using var a = actual.detach().cpu().to(float64);
         using var b = expected.detach().cpu().to(float64);
-        using var excess = (a - b).abs() - (b.abs() * rtol + atol);
-        var worst = excess.max().item<double>();
-        if (worst > 0)
-        {
-            using var diff = (a - b).abs();
-            Xunit.Assert.Fail($"{what}: max |a-b| = {diff.max().item<double>():g4} exceeds tolerance {atol:g2} + {rtol:g2}|b| (by {worst:g4})");
-        }
+        using var aNan = a.isnan();
+        using var bNan = b.isnan();
+        if (!aNan.eq(bNan).all().item<bool>())
+            Xunit.Assert.Fail($"{what}: NaN in {aNan.sum().item<long>()} result and {bNan.sum().item<long>()} reference elements, not at the same positions");
+        return (a.masked_fill(bNan, 0), b.masked_fill(bNan, 0));
     }
 }

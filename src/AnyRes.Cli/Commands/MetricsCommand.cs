@@ -23,7 +23,9 @@ static class MetricsCli
     public static readonly Option<bool> XFlip = new("--xflip") { Description = "Include mirrored reals (as a training run with --mirror)" };
     public static readonly Option<string> Cache = new("--cache") { Description = "Folder for cached real statistics and for the partial features that let an interrupted run resume (saved every minute)", DefaultValueFactory = _ => DefaultCache() };
 
-    public static IEnumerable<Option> All => [Data, DataHr, Metrics, Num, Batch, Seed, Detector, DetectorFile, XFlip, Cache];
+    public static readonly Option<int?> Class = new("--class") { Description = "Class whose images a conditional network generates (reals are not filtered by label)" };
+
+    public static IEnumerable<Option> All => [Data, DataHr, Metrics, Num, Batch, Seed, Detector, DetectorFile, XFlip, Cache, Class];
 
     static string DefaultCache() => Path.Combine(Environment.GetEnvironmentVariable("XDG_CACHE_HOME") is { Length: > 0 } x ? x
         : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache"), "anyres", "metrics");
@@ -54,8 +56,8 @@ static class MetricsCli
         return runner.Run(generator, specs);
     }
 
-    public static GeneratorMetricSource Source(string network, TorchSharp.torch.Device device, bool upsampled) =>
-        new(GeneratorTiles.Load(network, device)) { AsUpsampledBaseline = upsampled, Warp = GeneratorMetricSource.BandLimitedWarp };
+    public static GeneratorMetricSource Source(string network, TorchSharp.torch.Device device, bool upsampled, int? classIndex) =>
+        new(GeneratorTiles.Load(network, device, classIndex)) { AsUpsampledBaseline = upsampled, Warp = GeneratorMetricSource.BandLimitedWarp };
 
     public static string Format(double v) => v.ToString("0.0000", CultureInfo.InvariantCulture);
 }
@@ -79,7 +81,7 @@ public static class MetricsCommand
             var path = result.GetValue(network)!;
             var detector = FeatureExtractors.Create(result.GetValue(MetricsCli.Detector)!, result.GetValue(MetricsCli.DetectorFile), device);
             var started = DateTime.UtcNow;
-            var results = MetricsCli.Run(result, detector, MetricsCli.Source(path, device, result.GetValue(upsampled)), specs, Path.GetFileName(path));
+            var results = MetricsCli.Run(result, detector, MetricsCli.Source(path, device, result.GetValue(upsampled), result.GetValue(MetricsCli.Class)), specs, Path.GetFileName(path));
             var record = new JsonObject
             {
                 ["network"] = Path.GetFullPath(path),

@@ -31,13 +31,14 @@ public sealed class GeneratorMetricSource(GeneratorTiles tiles) : IMetricGenerat
     public int ZDim => tiles.G.ZDim;
     public Device Device => tiles.Device;
 
-    /// <summary>A hash of every parameter and buffer of G, plus the baseline switch.</summary>
+    /// <summary>A hash of every parameter and buffer of G, plus the baseline switch and the class of a conditional network.</summary>
     public string Identity => identity ??= ComputeIdentity();
     string? identity;
 
-    string ComputeIdentity() => MetricRunner.Hash(tiles.G.state_dict().Select(kv => (kv.Key, kv.Value)))! + (AsUpsampledBaseline ? "-up" : "");
+    string ComputeIdentity() => MetricRunner.Hash(tiles.G.state_dict().Select(kv => (kv.Key, kv.Value)))! + (AsUpsampledBaseline ? "-up" : "")
+        + (tiles.ClassIndex is int k ? $"-class{k}" : "");
 
-    Tensor Ws(Tensor z) => tiles.G.Mapping(z, null);
+    Tensor Ws(Tensor z) => tiles.Mapping(z);
 
     public Tensor Patches(Tensor z, Tensor transforms)
     {

@@ -104,8 +104,8 @@ public static class GemmConv2d
             using var scope = NewDisposeScope();
             long ns = Math.Min(group, n - s0), rows = ns * plane;
             var sampleTaps = taps;
-            if (inScale is not null) sampleTaps = sampleTaps * inScale[s0].view(1, 1, c, 1);
-            if (outScale is not null) sampleTaps = sampleTaps * outScale[s0].view(1, 1, 1, o);
+            if (inScale is not null) sampleTaps = sampleTaps * inScale.select(0, s0).view(1, 1, c, 1);
+            if (outScale is not null) sampleTaps = sampleTaps * outScale.select(0, s0).view(1, 1, 1, o);
             if (perSample) sampleTaps = sampleTaps.contiguous();
             // Pixels × channels of the zero-padded samples, with a zero tail for the taps of the last rows.
             var flat = zeros(rows + reach, c, dtype: x.dtype, device: x.device);
@@ -153,8 +153,8 @@ public static class GemmConv2d
         {
             long ns = Math.Min(samplesPerChunk, n - s0);
             var w2 = weight;
-            if (inScale is not null) w2 = w2 * inScale[s0].view(1, c, 1, 1);
-            if (outScale is not null) w2 = w2 * outScale[s0].view(o, 1, 1, 1);
+            if (inScale is not null) w2 = w2 * inScale.select(0, s0).view(1, c, 1, 1);
+            if (outScale is not null) w2 = w2 * outScale.select(0, s0).view(o, 1, 1, 1);
             w2 = w2.reshape(o, k);
             var rowParts = new List<Tensor>();
             for (long r0 = 0; r0 < oh; r0 += ns > 1 ? oh : rowsPerChunk)
@@ -165,7 +165,7 @@ public static class GemmConv2d
                     ? band.permute(1, 0, 2, 3).reshape(k, ns * rows * ow)
                     : band.unfold(2, kh, stride).unfold(3, kw, stride)                   // [ns, C, rows, ow', kh, kw]
                         .narrow(3, 0, ow).permute(1, 4, 5, 0, 2, 3).reshape(k, ns * rows * ow);
-                if (output is not null && ns == 1) output[s0].view(o, oh * ow).narrow(1, r0 * ow, rows * ow).addmm_(w2, cols, beta: 0);
+                if (output is not null && ns == 1) output.select(0, s0).view(o, oh * ow).narrow(1, r0 * ow, rows * ow).addmm_(w2, cols, beta: 0);
                 else rowParts.Add(w2.mm(cols).view(o, ns, rows, ow));
             }
             if (output is not null)

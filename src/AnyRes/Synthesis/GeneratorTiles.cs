@@ -54,6 +54,12 @@ public sealed class GeneratorTiles : ITileSynthesizer
         return G.Mapping(z, c, truncationPsi, truncationCutoff).MoveToOuterDisposeScope();
     }
 
+    /// <summary>ws [B, NumWs, WDim] of latents z [B, ZDim], with this renderer's class label.</summary>
+    public torch.Tensor Mapping(torch.Tensor z) => G.Mapping(z, c?.expand(z.shape[0], -1));
+
+    /// <summary>The class rendered by a conditional network (null when unconditional).</summary>
+    public int? ClassIndex => c is null ? null : (int)c.argmax().item<long>();
+
     public torch.Tensor Synthesize(torch.Tensor ws, torch.Tensor transforms) =>
         G.Synthesis(ws, transforms, c: c?.expand(ws.shape[0], -1));
 }

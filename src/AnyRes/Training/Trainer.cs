@@ -141,7 +141,10 @@ public sealed class Trainer : IDisposable
             Stats.Report("Loss/G/loss_teacher_lpips", lp);
             Stats.Report("Loss/G/loss_total", loss);
         }
-        (loss.mean() * gain).backward();
+        // G reaches the loss only through img: backward in two steps, so that D's and the perceptual network's graphs are
+        // freed before G's backward recomputes its layers (the same gradients; the peak is the larger graph, not the sum).
+        var imgGrad = torch.autograd.grad(new[] { loss.mean() * gain }, new[] { img })[0];
+        img.backward(new[] { imgGrad });
     }
 
     /// <summary>Spec §6.3: masked L1 + masked perceptual distance between the student patch and the teacher's image.</summary>

@@ -1,4 +1,6 @@
+using System.Globalization;
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 using AnyRes.Core;
 using AnyRes.Networks;
 using TorchSharp;
@@ -32,7 +34,7 @@ public class DiscriminatorTests
         // R1 as training does it (torchsharp note 4): gradient of the summed logits w.r.t. the image, kept differentiable.
         var r1Grads = torch.autograd.grad([logits.sum()], [img], retain_graph: true, create_graph: true)[0];
         var r1Penalty = r1Grads.square().sum([1, 2, 3]);
-        const double gamma = 2.0;
+        var gamma = Gamma(f);
         var lossR1 = (r1Penalty * (gamma / 2)).mean();
         Close.Assert(r1Grads, f["out.r1_grads"], Atol, Rtol, "r1_grads");
         Close.Assert(r1Penalty, f["out.r1_penalty"], Atol, Rtol, "r1_penalty");
@@ -44,6 +46,14 @@ public class DiscriminatorTests
         var lossReal = nn.functional.softplus(-logits).mean();
         Close.Assert(lossReal, f["out.loss_real"], Atol, Rtol, "loss_real");
         CheckParameterGradients(f, "grad_real.", lossReal, parameters, img);
+    }
+
+    /// <summary>The R1 weight, recorded only in the fixture's description ("... gamma/2) with gamma=2.0").</summary>
+    static double Gamma(Fixture f)
+    {
+        var m = Regex.Match((string?)f.Meta["description"] ?? "", $@"\bgamma\s*=\s*({Fixture.Number})");
+        Assert.True(m.Success, $"{f.Name}: no gamma=<value> in the fixture's description");
+        return double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture);
     }
 
     static void CheckParameterGradients(Fixture f, string prefix, Tensor loss, Dictionary<string, Tensor> parameters, Tensor? img = null)

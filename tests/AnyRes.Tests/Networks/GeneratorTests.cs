@@ -9,24 +9,61 @@ public class GeneratorTests
 {
     const double Atol = 1e-4, Rtol = 1e-3;   // README: full generator
 
-    /// <summary>GeneratorOptions from the reference's Generator constructor arguments (absent ones keep the defaults).</summary>
+    /// <summary>
+    /// GeneratorOptions from the reference's Generator constructor arguments. Absent ones take networks_stylegan3.py's
+    /// defaults; a key without a counterpart here throws, so no argument silently keeps a port default.
+    /// </summary>
     internal static GeneratorOptions Options(JsonObject a)
     {
         var o = new GeneratorOptions();
+        var mapping = a["mapping_kwargs"] as JsonObject;
         var scale = a["scale_mapping_kwargs"] as JsonObject;
+        Known(a, "Generator", "z_dim", "c_dim", "w_dim", "img_resolution", "img_channels", "mapping_kwargs", "training_mode", "scale_mapping_kwargs",
+            "channel_base", "channel_max", "num_layers", "num_critical", "first_cutoff", "first_stopband", "last_stopband_rel", "margin_size",
+            "output_scale", "num_fp16_res", "conv_kernel", "filter_size", "lrelu_upsampling", "use_radial_filters", "conv_clamp", "magnitude_ema_beta");
+        Known(mapping, "mapping_kwargs", "num_layers", "lr_multiplier", "w_avg_beta");
+        Known(scale, "scale_mapping_kwargs", "scale_mapping_min", "scale_mapping_max", "scale_mapping_norm");
         return o with
         {
             ZDim = (int)a["z_dim"]!, CDim = (int)a["c_dim"]!, WDim = (int)a["w_dim"]!,
             ImgResolution = (int)a["img_resolution"]!, ImgChannels = (int)a["img_channels"]!,
-            ChannelBase = (int?)a["channel_base"] ?? o.ChannelBase, ChannelMax = (int?)a["channel_max"] ?? o.ChannelMax,
-            NumLayers = (int?)a["num_layers"] ?? o.NumLayers, MagnitudeEmaBeta = (double?)a["magnitude_ema_beta"] ?? o.MagnitudeEmaBeta,
-            ConvKernel = (int?)a["conv_kernel"] ?? o.ConvKernel, UseRadialFilters = (bool?)a["use_radial_filters"] ?? o.UseRadialFilters,
-            MappingLayers = (int?)a["mapping_kwargs"]?["num_layers"] ?? o.MappingLayers,
-            TrainingMode = (string?)a["training_mode"] == "patch" ? TrainingMode.Patch : TrainingMode.Global,
-            ScaleMappingMin = (int?)scale?["scale_mapping_min"] ?? o.ScaleMappingMin,
-            ScaleMappingMax = (int?)scale?["scale_mapping_max"] ?? o.ScaleMappingMax,
+            MappingLayers = (int?)mapping?["num_layers"] ?? o.MappingLayers,
+            MappingLrMultiplier = (double?)mapping?["lr_multiplier"] ?? o.MappingLrMultiplier,
+            WAvgBeta = (double?)mapping?["w_avg_beta"] ?? o.WAvgBeta,
+            TrainingMode = (string?)a["training_mode"] switch
+            {
+                null or "global" => TrainingMode.Global,
+                "patch" => TrainingMode.Patch,
+                var m => throw new NotSupportedException($"Generator: training_mode '{m}' has no GeneratorOptions counterpart"),
+            },
+            ScaleMappingMin = ScaleBound(scale, "scale_mapping_min") ?? o.ScaleMappingMin,
+            ScaleMappingMax = ScaleBound(scale, "scale_mapping_max") ?? o.ScaleMappingMax,
             ScaleMappingNorm = (string?)scale?["scale_mapping_norm"] ?? o.ScaleMappingNorm,
+            ChannelBase = (int?)a["channel_base"] ?? o.ChannelBase, ChannelMax = (int?)a["channel_max"] ?? o.ChannelMax,
+            NumLayers = (int?)a["num_layers"] ?? o.NumLayers, NumCritical = (int?)a["num_critical"] ?? o.NumCritical,
+            FirstCutoff = (double?)a["first_cutoff"] ?? o.FirstCutoff, FirstStopband = (double?)a["first_stopband"] ?? o.FirstStopband,
+            LastStopbandRel = (double?)a["last_stopband_rel"] ?? o.LastStopbandRel, MarginSize = (int?)a["margin_size"] ?? o.MarginSize,
+            OutputScale = (double?)a["output_scale"] ?? o.OutputScale, NumFp16Res = (int?)a["num_fp16_res"] ?? o.NumFp16Res,
+            ConvKernel = (int?)a["conv_kernel"] ?? o.ConvKernel, FilterSize = (int?)a["filter_size"] ?? o.FilterSize,
+            LreluUpsampling = (int?)a["lrelu_upsampling"] ?? o.LreluUpsampling, UseRadialFilters = (bool?)a["use_radial_filters"] ?? o.UseRadialFilters,
+            ConvClamp = a.ContainsKey("conv_clamp") ? (double?)a["conv_clamp"] : o.ConvClamp,   // null = None: no clamping
+            // SynthesisLayer's own default (0.999), not train.py's batch-dependent value that GeneratorOptions defaults to.
+            MagnitudeEmaBeta = (double?)a["magnitude_ema_beta"] ?? 0.999,
         };
+    }
+
+    static void Known(JsonObject? o, string what, params string[] keys)
+    {
+        var unknown = o?.Select(kv => kv.Key).Except(keys).ToList() ?? [];
+        if (unknown.Count > 0) throw new NotSupportedException($"{what}: no GeneratorOptions counterpart for {string.Join(", ", unknown)}");
+    }
+
+    /// <summary>The zoom bounds are ints in GeneratorOptions (the reference's defaults are 1 and 8): a fractional one cannot be represented.</summary>
+    internal static int? ScaleBound(JsonNode? scale, string key)
+    {
+        if (scale?[key] is not JsonNode n) return null;
+        var v = (double)n;
+        return v == Math.Round(v) ? (int)v : throw new NotSupportedException($"{key} = {v}: GeneratorOptions holds the zoom bounds as integers");
     }
 
     /// <summary>With recompute, backward re-runs every synthesis layer (Ops/Recompute): the gradients must still be the reference's.</summary>
@@ -44,9 +81,10 @@ public class GeneratorTests
         g.eval();
         Assert.Equal(f["aux.ws"].shape[1], g.NumWs);
 
+        var batch = f["in.transform"].shape[0];
+        var c = f.Has("in.c") ? f["in.c"] : options.CDim > 0 ? zeros(batch, options.CDim) : null;
         var z = f["in.z"].detach().requires_grad_(true);
-        var c = zeros(z.shape[0], options.CDim);
-        var img = g.forward(z, options.CDim > 0 ? c : null, f["in.transform"], recompute: recompute);
+        var img = g.forward(z, c, f["in.transform"], recompute: recompute);
         Close.Assert(img, f["out.img"], Atol, Rtol, "img");
         (img * f["in.loss_weight"]).sum().backward();
         GradientClose.Assert(z.grad!, f["grad.z"], Atol, Rtol, "grad z");
@@ -54,16 +92,16 @@ public class GeneratorTests
         foreach (var name in f.Names("grad.").Where(n => n != "z")) GradientClose.Assert(p[name].grad!, f["grad." + name], Atol, Rtol, "grad " + name);
 
         using var _ = no_grad();
-        Close.Assert(g.Mapping(f["in.z"], null), f["aux.ws"], 1e-5, 1e-4, "ws");
-        Close.Assert(Generator.ScaleInput(Generator.Zoom(f["in.transform"], 2, CPU), options), f["aux.scale_norm"], 1e-5, 1e-4, "scale norm");
-        Close.Assert(g.MappedScale(f["in.transform"], z.shape[0], CPU)!, f["aux.mapped_scale"], 1e-5, 1e-4, "mapped scale");
-        Close.Assert(g.Synthesis(f["aux.ws"], f["in.transform"]), f["out.img_scale_condition_wrapper"], Atol, Rtol, "scale_condition_wrapper");
-        Close.Assert(g.forward(f["in.z"], null), f["out.img_identity_transform"], Atol, Rtol, "identity transform");
+        Close.Assert(g.Mapping(f["in.z"], c), f["aux.ws"], 1e-5, 1e-4, "ws");
+        Close.Assert(Generator.ScaleInput(Generator.Zoom(f["in.transform"], batch, CPU), options), f["aux.scale_norm"], 1e-5, 1e-4, "scale norm");
+        Close.Assert(g.MappedScale(f["in.transform"], batch, CPU, c)!, f["aux.mapped_scale"], 1e-5, 1e-4, "mapped scale");
+        Close.Assert(g.Synthesis(f["aux.ws"], f["in.transform"], c: c), f["out.img_scale_condition_wrapper"], Atol, Rtol, "scale_condition_wrapper");
+        Close.Assert(g.forward(f["in.z"], c), f["out.img_identity_transform"], Atol, Rtol, "identity transform");
 
         // The teacher is the same network without the scale affine (a stage-1 global generator).
         using var teacher = new Generator(options with { TrainingMode = TrainingMode.Global });
         teacher.load_state_dict(state.Where(kv => !kv.Key.Contains("scale_")).ToDictionary(kv => kv.Key, kv => kv.Value));
-        Close.Assert(teacher.forward(f["in.z"], null), f["out.img_teacher_mode"], Atol, Rtol, "teacher mode");
+        Close.Assert(teacher.forward(f["in.z"], c), f["out.img_teacher_mode"], Atol, Rtol, "teacher mode");
     }
 
     [Fact]

@@ -29,11 +29,13 @@ public class MappingNetworkTests
         foreach (var name in f.Names("grad.").Where(n => n != "z")) Close.Assert(p[name].grad!, f["grad." + name], Atol, Rtol, "grad " + name);
 
         // Truncation settings are recorded in the fixture's description.
-        var t = Regex.Match((string)f.Meta["description"]!, @"truncation_psi=([0-9.]+), truncation_cutoff=(\d+)");
+        var t = Regex.Match((string)f.Meta["description"]!, $@"truncation_psi\s*=\s*({Fixture.Number}),\s*truncation_cutoff\s*=\s*(None|[-+]?\d+)");
         Assert.True(t.Success, "truncation settings not found in the description");
+        var psi = double.Parse(t.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        int? cutoff = t.Groups[2].Value == "None" ? null : int.Parse(t.Groups[2].Value);   // None: every ws is truncated
         using (no_grad())
         {
-            var truncated = m.forward(f["in.z"], null, double.Parse(t.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), int.Parse(t.Groups[2].Value));
+            var truncated = m.forward(f["in.z"], null, psi, cutoff);
             Close.Assert(truncated, f["out.ws_truncated"], Atol, Rtol, "truncated ws");
             m.forward(f["in.z"], null, updateEmas: true);
         }

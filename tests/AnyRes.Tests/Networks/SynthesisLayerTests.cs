@@ -9,7 +9,7 @@ namespace AnyRes.Tests.Networks;
 public class SynthesisLayerTests
 {
     const double Atol = 1e-5, Rtol = 1e-4;
-    static readonly JsonSerializerOptions Snake = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+    internal static readonly JsonSerializerOptions Snake = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
     internal static SynthesisLayerArgs Args(JsonNode a) => a.Deserialize<SynthesisLayerArgs>(Snake)!;
 
@@ -24,7 +24,7 @@ public class SynthesisLayerTests
         using var layer = new SynthesisLayer(Args(f.Args));
         // The designed filters are part of the state: recomputing them must reproduce the reference's buffers.
         foreach (var name in new[] { "up_filter", "down_filter" })
-            if (f.Has("state." + name)) Close.Assert(layer.named_buffers().First(b => b.name == name).buffer, f["state." + name], 1e-7, 1e-5, name);
+            if (f.Has("state." + name)) Close.Assert(layer.named_buffers().First(b => b.name == name).buffer, f["state." + name], Atol, Rtol, name);
         layer.load_state_dict(f.State());
 
         var x = f["in.x"].detach().requires_grad_(true);

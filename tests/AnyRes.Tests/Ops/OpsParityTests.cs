@@ -10,7 +10,13 @@ public class OpsParityTests
 {
     const double Atol = 1e-5, Rtol = 1e-4;
 
-    static int[] Ints(JsonNode? n) => n!.AsArray().Select(v => (int)v!).ToArray();
+    /// <summary>Padding as the reference takes it: absent (0), one number, or a list.</summary>
+    static int[]? Ints(JsonNode? n) => n switch
+    {
+        null => null,
+        JsonArray list => list.Select(v => (int)v!).ToArray(),
+        _ => [(int)n],
+    };
     static Tensor? Filter(Fixture f, JsonNode? name) => name is null ? null : f[(string)name!];
 
     [Fact]
@@ -24,8 +30,10 @@ public class OpsParityTests
             {
                 using var mode = grad ? enable_grad() : no_grad();
                 var x = grad ? f["in.x"].detach().requires_grad_(true) : f["in.x"];
-                var y = FilteredLrelu.Apply(x, f["in.fu"], f["in.fd"], f["in.b"], up: (int)a["up"]!, down: (int)a["down"]!,
-                    padding: Ints(a["padding"]), gain: (double)a["gain"]!, slope: (double)a["slope"]!, clamp: clamp);
+                // Absent arguments take filtered_lrelu's defaults.
+                var y = FilteredLrelu.Apply(x, f["in.fu"], f["in.fd"], f["in.b"], up: (int?)a["up"] ?? 1, down: (int?)a["down"] ?? 1,
+                    padding: Ints(a["padding"]), gain: (double?)a["gain"] ?? Math.Sqrt(2), slope: (double?)a["slope"] ?? 0.2, clamp: clamp,
+                    flipFilter: (bool?)a["flip_filter"] ?? false);
                 Close.Assert(y, f[output], Atol, Rtol, $"{output} (autograd {grad})");
             }
         }
@@ -38,8 +46,9 @@ public class OpsParityTests
     {
         using var f = Fixture.Load("ops.safetensors");
         var a = f.Args[name]!;
-        var y = Upfirdn2d.Apply(f["in.x"], Filter(f, a["f"]), up: (int)a["up"]!, down: (int)a["down"]!, padding: Ints(a["padding"]),
-            flipFilter: (bool?)a["flip_filter"] ?? false, gain: (double)a["gain"]!);
+        // Absent arguments take upfirdn2d's defaults (up=1, down=1, padding=0, flip_filter=False, gain=1).
+        var y = Upfirdn2d.Apply(f["in.x"], Filter(f, a["f"]), up: (int?)a["up"] ?? 1, down: (int?)a["down"] ?? 1, padding: Ints(a["padding"]),
+            flipFilter: (bool?)a["flip_filter"] ?? false, gain: (double?)a["gain"] ?? 1);
         Close.Assert(y, f["out." + name], Atol, Rtol, name);
     }
 
@@ -48,7 +57,9 @@ public class OpsParityTests
     {
         using var f = Fixture.Load("ops.safetensors");
         var a = f.Args["bias_act_lrelu"]!;
-        var y = BiasAct.Apply(f["in.x"], Filter(f, a["b"]), act: (string)a["act"]!, alpha: (double)a["alpha"]!, gain: (double)a["gain"]!, clamp: (double)a["clamp"]!);
+        // None or absent: bias_act's defaults (alpha and gain of the activation, no clamp), which null selects here too.
+        var y = BiasAct.Apply(f["in.x"], Filter(f, a["b"]), act: (string?)a["act"] ?? "linear", alpha: (double?)a["alpha"], gain: (double?)a["gain"],
+            clamp: (double?)a["clamp"]);
         Close.Assert(y, f["out.bias_act_lrelu"], Atol, Rtol, "bias_act");
     }
 
@@ -62,12 +73,12 @@ public class OpsParityTests
             var filter = FilterDesign.DesignLowpass((int)s["numtaps"]!, (double)s["cutoff"]!, (double)s["width"]!, (double)s["fs"]!, (bool)s["radial"]!);
             if ((bool)s["returns_none"]!) { Assert.Null(filter); continue; }
             Assert.NotNull(filter);
-            Close.Assert(filter!, f[$"out.filter_{i}"], 1e-7, 1e-5, $"filter {i}");
+            Close.Assert(filter!, f[$"out.filter_{i}"], Atol, Rtol, $"filter {i}");
             if (f.Has($"aux.kaiser_window_{i}"))
             {
                 var beta = FilterDesign.KaiserBeta(FilterDesign.KaiserAtten((int)s["numtaps"]!, (double)s["width"]! / ((double)s["fs"]! / 2)));
                 Assert.Equal((double)s["kaiser_beta"]!, beta, 9);
-                Close.Assert(tensor(FilterDesign.Kaiser((int)s["numtaps"]!, beta).Select(v => (float)v).ToArray()), f[$"aux.kaiser_window_{i}"], 1e-7, 1e-6, $"kaiser window {i}");
+                Close.Assert(tensor(FilterDesign.Kaiser((int)s["numtaps"]!, beta).Select(v => (float)v).ToArray()), f[$"aux.kaiser_window_{i}"], Atol, Rtol, $"kaiser window {i}");
             }
         }
     }

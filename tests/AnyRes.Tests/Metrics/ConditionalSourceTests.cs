@@ -1,0 +1,32 @@
+using AnyRes.Data;
+using AnyRes.Metrics;
+using AnyRes.Networks;
+using AnyRes.Synthesis;
+using static TorchSharp.torch;
+using Generator = AnyRes.Networks.Generator;
+
+namespace AnyRes.Tests.Metrics;
+
+/// <summary>A conditional network as a metric source: its fakes are the chosen class's, and the class is part of its identity.</summary>
+public class ConditionalSourceTests
+{
+    [Fact]
+    public void PatchesComeFromTheChosenClass()
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(4);
+        var g = new Generator(GeneratorOptions.Tiny(16) with { CDim = 3, TrainingMode = TrainingMode.Patch });
+        var one = new GeneratorMetricSource(new GeneratorTiles(g, classIndex: 1));
+        var two = new GeneratorMetricSource(new GeneratorTiles(g, classIndex: 2));
+        using var noGrad = no_grad();
+        var z = randn(2, g.ZDim);
+        var t = PatchTransform.Stack(new[] { PatchTransform.FromCrop(0, 0, 16, 32), PatchTransform.FromCrop(16, 16, 16, 32) }, CPU);
+
+        var c1 = nn.functional.one_hot(tensor(new long[] { 1, 1 }), 3).to(float32);
+        var expected = g.Synthesis(g.Mapping(z, c1), t, c: c1);
+        Close.Assert(one.Patches(z, t), expected, 0, 0, "class 1 patches");
+        Assert.True((two.Patches(z, t) - expected).abs().max().item<float>() > 1e-3, "class 2 renders other images");
+        Assert.NotEqual(one.Identity, two.Identity);
+        Assert.Throws<AnyRes.Core.AnyResException>(() => new GeneratorTiles(g));
+    }
+}
