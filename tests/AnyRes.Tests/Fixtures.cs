@@ -51,6 +51,11 @@ public sealed class Fixture : IDisposable
     public void Dispose() { foreach (var t in File.Tensors.Values) t.Dispose(); }
 }
 
+/// <remarks>
+/// No implicit Scalars here: TorchSharp 0.107 lets the garbage collector finalize a temporary Scalar while the native op
+/// that received its handle still reads it (seen as "Expected false to be true" from c10::Scalar::toDouble in masked_fill
+/// under a loaded full suite), so constants are tensors.
+/// </remarks>
 public static class Close
 {
     /// <summary>Asserts |a − b| ≤ atol + rtol·|b| elementwise (b = the reference's value), reporting the worst element.</summary>
@@ -61,8 +66,10 @@ public static class Close
         {
             // Equal values (equal infinities too) pass, rather than giving inf − inf = NaN.
             using var same = a.eq(b);
-            using var diff = (a - b).abs().masked_fill(same, 0);
-            using var excess = (diff - (b.abs() * rtol + atol)).masked_fill(same, 0);
+            using var zero = zeros(1, dtype: float64);
+            using var tolerance = b.abs() * tensor(rtol, float64) + tensor(atol, float64);
+            using var diff = where(same, zero, (a - b).abs());
+            using var excess = where(same, zero, diff - tolerance);
             var worst = excess.max().item<double>();
             if (!(worst <= 0))   // NaN here: an infinity against a finite value, a failure too
                 Xunit.Assert.Fail($"{what}: max |a-b| = {diff.max().item<double>():g4} exceeds tolerance {atol:g2} + {rtol:g2}|b| (by {worst:g4})");
@@ -82,6 +89,7 @@ public static class Close
         using var bNan = b.isnan();
         if (!aNan.eq(bNan).all().item<bool>())
             Xunit.Assert.Fail($"{what}: NaN in {aNan.sum().item<long>()} result and {bNan.sum().item<long>()} reference elements, not at the same positions");
-        return (a.masked_fill(bNan, 0), b.masked_fill(bNan, 0));
+        using var zero = zeros(1, dtype: float64);
+        return (where(bNan, zero, a), where(bNan, zero, b));
     }
 }
