@@ -19,6 +19,9 @@ public sealed class GeneratorTiles : ITileSynthesizer
     public int Channels => G.Options.ImgChannels;
     public torch.Device Device { get; }
 
+    /// <summary>The class rendered by a conditional network (null when unconditional).</summary>
+    public int? ClassIndex { get; }
+
     public GeneratorTiles(Generator g, int? classIndex = null)
     {
         G = g;
@@ -29,6 +32,7 @@ public sealed class GeneratorTiles : ITileSynthesizer
             if (classIndex is not int k) throw new AnyResException($"the network is conditional on {G.CDim} classes: pass --class 0..{G.CDim - 1}");
             if (k < 0 || k >= G.CDim) throw new AnyResException($"--class {k} is out of range: the network has classes 0..{G.CDim - 1}");
             c = torch.nn.functional.one_hot(torch.tensor(new long[] { k }, device: Device), G.CDim).to(torch.float32).DetachFromDisposeScope();
+            ClassIndex = k;
         }
         else if (classIndex is not null) throw new AnyResException("--class given but the network is unconditional");
     }
@@ -51,14 +55,12 @@ public sealed class GeneratorTiles : ITileSynthesizer
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
         var z = torch.tensor(Seeds.Latent(seed, G.ZDim), new long[] { 1, G.ZDim }, device: Device);
-        return G.Mapping(z, c, truncationPsi, truncationCutoff).MoveToOuterDisposeScope();
+        return Mapping(z, truncationPsi, truncationCutoff).MoveToOuterDisposeScope();
     }
 
     /// <summary>ws [B, NumWs, WDim] of latents z [B, ZDim], with this renderer's class label.</summary>
-    public torch.Tensor Mapping(torch.Tensor z) => G.Mapping(z, c?.expand(z.shape[0], -1));
-
-    /// <summary>The class rendered by a conditional network (null when unconditional).</summary>
-    public int? ClassIndex => c is null ? null : (int)c.argmax().item<long>();
+    public torch.Tensor Mapping(torch.Tensor z, double truncationPsi = 1, int? truncationCutoff = null) =>
+        G.Mapping(z, c?.expand(z.shape[0], -1), truncationPsi, truncationCutoff);
 
     public torch.Tensor Synthesize(torch.Tensor ws, torch.Tensor transforms) =>
         G.Synthesis(ws, transforms, c: c?.expand(ws.shape[0], -1));
