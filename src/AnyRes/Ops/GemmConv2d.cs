@@ -70,7 +70,7 @@ public static class GemmConv2d
 
         // Few channels make the shifted GEMMs too thin (K = C) to run at speed, so they gather columns, unless autograd
         // would have to keep columns beyond the budget.
-        bool recording = is_grad_enabled() && (x.requires_grad || weight.requires_grad);
+        bool recording = is_grad_enabled() && new[] { x, weight, inScale, outScale }.Any(t => t?.requires_grad ?? false);
         bool bigColumns = recording && n * c * kh * kw * oh * ow > RecordedColumnElements;
         if (bigColumns && stride > 1)
             return ScaledOutput(F.conv2d(ScaledInput(), weight, bias, strides: [stride, stride], padding: [padY, padX]));

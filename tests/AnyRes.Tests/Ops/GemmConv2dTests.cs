@@ -89,6 +89,29 @@ public class GemmConv2dTests
             Close.Assert(GemmConv2d.Modulated(x, weight, inScale, outScale, pad, pad), y64, 1e-4, 1e-4, "output without autograd");
     }
 
+    /// <summary>Only the scales need gradients (frozen input and weight): the op must still record, on both paths.</summary>
+    [Theory]
+    [InlineData(256)]   // shifted GEMMs
+    [InlineData(6)]     // gathered columns
+    public void GradientsReachScalesWhenOnlyTheyRequireThem(int c)
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(c);
+        var x = randn(2, c, 7, 8);
+        var weight = randn(5, c, 3, 3) / Math.Sqrt(c * 9);
+        var inScale = randn(2, c).requires_grad_(true);
+        var outScale = randn(2, 5).requires_grad_(true);
+        var upstream = randn(2, 5, 7, 8);
+        var g = autograd.grad([(GemmConv2d.Modulated(x, weight, inScale, outScale, 1, 1) * upstream).sum()], [inScale, outScale]);
+
+        var i64 = inScale.detach().to(float64).requires_grad_(true);
+        var o64 = outScale.detach().to(float64).requires_grad_(true);
+        var y64 = F.conv2d(x.to(float64) * i64.view(2, c, 1, 1), weight.to(float64), padding: [1, 1]) * o64.view(2, 5, 1, 1);
+        var g64 = autograd.grad([(y64 * upstream.to(float64)).sum()], [i64, o64]);
+        Close.Assert(g[0], g64[0], 1e-3, 1e-4, "input scale gradient");
+        Close.Assert(g[1], g64[1], 1e-3, 1e-4, "output scale gradient");
+    }
+
     [Fact]
     public void SecondOrderGradientMatchesFloat64()
     {
