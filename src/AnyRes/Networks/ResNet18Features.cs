@@ -29,6 +29,27 @@ public sealed class FoldedConv : nn.Module<Tensor, Tensor>
     public long OutChannels => weight.shape[0];
 
     public override Tensor forward(Tensor x) => GemmConv2d.Apply(OnnxPad.Apply(x, weight.shape[2], stride, padBegin, padEnd, 0, out var p), weight, bias, (int)stride, (int)p, (int)p);
+
+    /// <summary>Weights as channels-last GEMM taps, made at the first channels-last call (not a registered buffer).</summary>
+    Tensor? taps;
+
+    /// <summary>Inference on channels-last [N, H, W, C]: conv + bias (+ residual) (+ ReLU), see <see cref="ChannelsLastConv2d"/>.</summary>
+    public Tensor ForwardChannelsLast(Tensor x, Tensor? residual = null, bool relu = false)
+    {
+        if (taps is null || taps.device != weight.device)
+        {
+            taps?.Dispose();
+            using var _ = no_grad();
+            taps = ChannelsLastConv2d.TapMatrix(weight).DetachFromDisposeScope();
+        }
+        return ChannelsLastConv2d.Apply(x, taps, weight.shape[2], weight.shape[3], bias, stride, padBegin, padEnd, residual, relu);
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) taps?.Dispose();
+        base.Dispose(disposing);
+    }
 }
 
 /// <summary>ONNX begin/end padding expressed as torch's symmetric padding whenever that yields the same windows.</summary>
@@ -68,6 +89,14 @@ public sealed class BasicBlock : nn.Module<Tensor, Tensor>
         using var shortcut = downsample?.forward(x);
         var y = conv2.forward(h);
         return y.add_(shortcut ?? x).relu_();
+    }
+
+    /// <summary>The same block on channels-last [N, H, W, C] activations, without autograd.</summary>
+    public Tensor ForwardChannelsLast(Tensor x)
+    {
+        using var h = conv1.ForwardChannelsLast(x, relu: true);
+        using var shortcut = downsample?.ForwardChannelsLast(x);
+        return conv2.ForwardChannelsLast(h, residual: shortcut ?? x, relu: true);
     }
 }
 
@@ -152,8 +181,39 @@ public sealed class ResNet18Features : nn.Module<Tensor, Tensor[]>
         return rgb255.flip(1) - (channelMean ? channel_mean : mean_image);
     }
 
-    /// <summary>The four stage outputs (after the last ReLU of each stage) for a preprocessed input.</summary>
-    public override Tensor[] forward(Tensor x)
+    /// <summary>
+    /// The four stage outputs (after the last ReLU of each stage) for a preprocessed input. Without autograd on the CPU
+    /// the network runs channels last (the stages are then NCHW views of channels-last data; same values).
+    /// </summary>
+    public override Tensor[] forward(Tensor x) =>
+        x.device_type == DeviceType.CPU && !is_grad_enabled() ? ForwardChannelsLast(x) : ForwardPlanar(x);
+
+    Tensor[] ForwardChannelsLast(Tensor x)
+    {
+        var stages = new Tensor[4];
+        using (var input = x.permute(0, 2, 3, 1).contiguous())
+        using (var r = conv1.ForwardChannelsLast(input, relu: true))
+        using (var planar = r.permute(0, 3, 1, 2))
+        using (var p = OnnxPad.Apply(planar, poolKernel, poolStride, poolBegin, poolEnd, double.NegativeInfinity, out var sym))
+        using (var pooled = F.max_pool2d(p, kernel_size: poolKernel, stride: poolStride, padding: sym))
+            x = pooled.permute(0, 2, 3, 1).contiguous();
+        for (int s = 0; s < 4; s++)
+        {
+            foreach (var block in layers[s])
+            {
+                var y = block.ForwardChannelsLast(x);
+                if (s == 0 || x.Handle != stages[s - 1].Handle) x.Dispose();
+                x = y;
+            }
+            stages[s] = x;
+        }
+        // Views keep the storage; the channels-last handles go.
+        var planarStages = stages.Select(t => t.permute(0, 3, 1, 2)).ToArray();
+        foreach (var t in stages) t.Dispose();
+        return planarStages;
+    }
+
+    Tensor[] ForwardPlanar(Tensor x)
     {
         var stages = new Tensor[4];
         using (var r = conv1.forward(x).relu_())

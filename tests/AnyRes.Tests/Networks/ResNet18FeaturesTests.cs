@@ -10,12 +10,15 @@ public class ResNet18FeaturesTests
 
     static readonly Lazy<ResNet18Features> Net = new(() => ResNet18Features.LoadDefault(CPU));
 
-    [Fact, Trait("Category", "Parity")]
-    public void FeaturesWithMeanImageMatchOnnxRuntime()
+    /// <summary>Without autograd the CPU forward runs channels last; with it (the perceptual loss), planar.</summary>
+    [Theory, Trait("Category", "Parity")]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void FeaturesWithMeanImageMatchOnnxRuntime(bool autograd)
     {
         using var f = Fixture.Load("resnet18_features.safetensors");
         using var scope = NewDisposeScope();
-        using var _ = no_grad();
+        using var _ = autograd ? enable_grad() : no_grad();
         var net = Net.Value;
         var stages = net.forward(net.Preprocess(f["in.images"]));
         Close.Assert(ResNet18Features.Pool(stages[3]), f["out.features"], Atol, Rtol, "features");
