@@ -21,6 +21,12 @@ public static class CliCommon
 
     public static int Invoke(RootCommand root, string[] args)
     {
+        NativeSettings.Apply();
+        if (NativeSettings.HeapVariableError is { } heapError)
+        {
+            Console.Error.WriteLine($"error: {heapError}");
+            return UserError;
+        }
         try
         {
             return root.Parse(args).Invoke();

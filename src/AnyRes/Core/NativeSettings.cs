@@ -17,9 +17,13 @@ namespace AnyRes.Core;
 /// <para>
 /// glibc's malloc serves every block above its mmap threshold with a fresh mapping and unmaps it on free, so each large
 /// intermediate tensor is paid for again in page faults. On the sandboxed machines this project runs on that made a
-/// 75 MB tensor copy take 147 ms instead of 3 ms and filtered leaky ReLU 18× slower. Mappings are turned off and the heap
-/// top is never trimmed, so freed tensor memory is reused; resident memory then stays at the process's peak (flat in
-/// long runs). Any MALLOC_* variable set by the user leaves malloc alone.
+/// 75 MB tensor copy take 147 ms instead of 3 ms and filtered leaky ReLU 18× slower. The default heap mode,
+/// <see cref="HeapMode.Reuse"/>, turns mappings off and never trims the heap top below 2 GB of free space, so freed tensor
+/// memory is reused; resident memory then stays near the process's peak heap, which includes fragmentation (SG3-T 256
+/// stage 2: ~8.6 GB of live tensors, 14.7 GiB resident). <see cref="HeapMode.Release"/> (ANYRES_HEAP=release) maps blocks
+/// of 32 MB and more separately, on 2 MB huge pages (libtorch's THP_MEM_ALLOC_ENABLE), and returns them on free: less
+/// resident memory at the price of their page faults (SG3-T 256 stage 2: 10.6 GiB, iterations ~30 % slower). Any MALLOC_*
+/// variable set by the user leaves malloc alone.
 /// </para>
 /// </summary>
 public static class NativeSettings
@@ -32,10 +36,24 @@ public static class NativeSettings
     [DllImport("libc", EntryPoint = "mallopt")]
     static extern int MallOpt(int parameter, int value);
 
-    const int M_TRIM_THRESHOLD = -1, M_MMAP_MAX = -4;
+    const int M_TRIM_THRESHOLD = -1, M_MMAP_THRESHOLD = -3, M_MMAP_MAX = -4;
 
-    /// <summary>Whether malloc was switched to the reuse-everything heap (false when the user set MALLOC_* or off Linux).</summary>
-    public static bool HeapReuse { get; private set; }
+    /// <summary>Selects the heap mode: <c>reuse</c> (default) or <c>release</c>.</summary>
+    public const string HeapVariable = "ANYRES_HEAP";
+
+    /// <summary>The mode applied; null when the user set MALLOC_*, off Linux, or when ANYRES_HEAP was not understood.</summary>
+    public static HeapMode? Heap { get; private set; }
+
+    /// <summary>One line for the user when ANYRES_HEAP holds an unknown value (the CLI exits with it), else null.</summary>
+    public static string? HeapVariableError { get; private set; }
+
+    /// <summary>Parses an ANYRES_HEAP value (null or empty: the default).</summary>
+    public static HeapMode? ParseHeapMode(string? value) => value?.Trim().ToLowerInvariant() switch
+    {
+        null or "" or "reuse" => HeapMode.Reuse,
+        "release" => HeapMode.Release,
+        _ => null,
+    };
 
 #pragma warning disable CA2255 // must run before any TorchSharp call of the assembly's users
     [ModuleInitializer]
@@ -45,7 +63,27 @@ public static class NativeSettings
         if (!OperatingSystem.IsLinux()) return;
         if (Environment.GetEnvironmentVariable(OneDnnIsaVariable) is null) SetEnv(OneDnnIsaVariable, "SSE41", 0);
         bool userMalloc = Environment.GetEnvironmentVariables().Keys.Cast<string>().Any(k => k.StartsWith("MALLOC_", StringComparison.Ordinal));
-        if (!userMalloc && !HeapReuse)
-            HeapReuse = MallOpt(M_MMAP_MAX, 0) == 1 & MallOpt(M_TRIM_THRESHOLD, int.MaxValue) == 1;
+        if (userMalloc || Heap is not null) return;
+        var requested = Environment.GetEnvironmentVariable(HeapVariable);
+        var mode = ParseHeapMode(requested);
+        if (mode is null)
+        {
+            HeapVariableError = $"{HeapVariable}={requested}: expected reuse (the default) or release";
+            return;
+        }
+        bool applied = mode == HeapMode.Reuse
+            ? MallOpt(M_MMAP_MAX, 0) == 1 & MallOpt(M_TRIM_THRESHOLD, int.MaxValue) == 1
+            // The largest threshold glibc accepts; libtorch reads its variable at its first large allocation.
+            : SetEnv("THP_MEM_ALLOC_ENABLE", "1", 0) == 0 & MallOpt(M_MMAP_THRESHOLD, 32 << 20) == 1 & MallOpt(M_TRIM_THRESHOLD, int.MaxValue) == 1;
+        if (applied) Heap = mode;
     }
+}
+
+/// <summary>How glibc's malloc treats freed tensor memory (see <see cref="NativeSettings"/>).</summary>
+public enum HeapMode
+{
+    /// <summary>Keep every freed block for reuse: fastest, resident memory stays at the peak heap.</summary>
+    Reuse,
+    /// <summary>Map blocks of 32 MB and more on huge pages and return them on free: less resident memory, slower.</summary>
+    Release,
 }

@@ -45,7 +45,12 @@ public static class TorchRuntime
         yield return ("threads", torch.get_num_threads().ToString());
         yield return ("processors", Environment.ProcessorCount.ToString());
         yield return ("oneDNN max ISA", Environment.GetEnvironmentVariable(NativeSettings.OneDnnIsaVariable) ?? "(default)");
-        yield return ("malloc heap reuse", NativeSettings.HeapReuse ? "on (mmap off, no trim; see NativeSettings)" : "off (MALLOC_* set by the user, or not Linux)");
+        yield return ("malloc heap mode", NativeSettings.Heap switch
+        {
+            HeapMode.Reuse => "reuse (mmap off, no trim; ANYRES_HEAP=release returns large blocks; see NativeSettings)",
+            HeapMode.Release => "release (blocks ≥ 32 MB mapped on huge pages, returned on free; ANYRES_HEAP)",
+            _ => "glibc default (MALLOC_* set by the user, or not Linux)",
+        });
         yield return ("libstdc++ repair applied", LibstdcxxRepairNeeded() ? "yes (system libstdc++ lacks GLIBCXX_3.4.32; the build marked it weak in libLibTorchSharp.so)" : "no (system libstdc++ is new enough)");
     }
 }

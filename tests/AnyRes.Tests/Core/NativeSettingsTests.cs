@@ -6,6 +6,14 @@ namespace AnyRes.Tests.Core;
 
 public class NativeSettingsTests
 {
+    [Theory]
+    [InlineData(null, HeapMode.Reuse)]
+    [InlineData("", HeapMode.Reuse)]
+    [InlineData("reuse", HeapMode.Reuse)]
+    [InlineData(" Release ", HeapMode.Release)]
+    [InlineData("mmap", null)]
+    public void HeapModeVariableIsParsed(string? value, HeapMode? expected) => Assert.Equal(expected, NativeSettings.ParseHeapMode(value));
+
     /// <summary>
     /// float32 convolution input gradients agree with float64 (they did not with oneDNN's AVX-512 kernels, see NativeSettings),
     /// repeated because the wrong results varied from call to call.
