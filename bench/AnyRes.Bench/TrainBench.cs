@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using AnyRes.Core;
 using AnyRes.Data;
 using AnyRes.Networks;
 using AnyRes.Training;
@@ -16,6 +17,7 @@ public static class TrainBench
 {
     public static int Run(string[] args)
     {
+        NativeSettings.PreferHeap(HeapMode.Release);   // as `anyres train` (ANYRES_HEAP=reuse measures the other mode)
         string config = Arg(args, "--config", "all");
         int iters = int.Parse(Arg(args, "--iters", "20"), CultureInfo.InvariantCulture);
         int warmup = int.Parse(Arg(args, "--warmup", "2"), CultureInfo.InvariantCulture);
@@ -61,7 +63,7 @@ public static class TrainBench
         }
         using var process = Process.GetCurrentProcess();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"train {name}: stage-2 iteration, batch {options.Batch}, {p}px, {torch.get_num_threads()} threads: median {Median(seconds):0.000} s, mean {seconds.Average():0.000} s over {iters} (after {warmup} warm-up); peak RSS {process.PeakWorkingSet64 / (double)(1L << 30):0.00} GiB"));
+            $"train {name}: stage-2 iteration, batch {options.Batch}, {p}px, {torch.get_num_threads()} threads: median {Median(seconds):0.000} s, mean {seconds.Average():0.000} s over {iters} (after {warmup} warm-up); peak RSS {process.PeakWorkingSet64 / (double)(1L << 30):0.00} GiB; heap mode {NativeSettings.Heap?.ToString() ?? "glibc default"}"));
         foreach (var (k, l) in phases.OrderBy(kv => kv.Key))
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {k,-14} median {Median(l):0.000} s ({l.Count} iterations)"));
         Directory.Delete(root, recursive: true);

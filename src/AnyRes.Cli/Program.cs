@@ -1,5 +1,6 @@
 using System.CommandLine;
 using AnyRes.Cli;
+using AnyRes.Core;
 using AnyRes.Cli.Commands;
 
 var root = new RootCommand("AnyRes: train image generators on photos at their native resolutions and synthesise images at any resolution (Chai et al., ECCV 2022).");
@@ -14,4 +15,7 @@ root.Subcommands.Add(CompareCommand.Create());
 root.Subcommands.Add(TrainCommand.Create());
 root.Subcommands.Add(InitCommand.Create());
 root.Subcommands.Add(InfoCommand.Create());
+// Training runs for hours and its heap fragments; it returns large freed blocks instead (before its first tensor).
+if (root.Parse(args).CommandResult is { Parent: System.CommandLine.Parsing.CommandResult { Command.Name: "train" } })
+    NativeSettings.PreferHeap(HeapMode.Release);
 return CliCommon.Invoke(root, args);

@@ -19,11 +19,12 @@ namespace AnyRes.Core;
 /// intermediate tensor is paid for again in page faults. On the sandboxed machines this project runs on that made a
 /// 75 MB tensor copy take 147 ms instead of 3 ms and filtered leaky ReLU 18× slower. The default heap mode,
 /// <see cref="HeapMode.Reuse"/>, turns mappings off and never trims the heap top below 2 GB of free space, so freed tensor
-/// memory is reused; resident memory then stays near the process's peak heap, which includes fragmentation (SG3-T 256
-/// stage 2: ~8.6 GB of live tensors, 14.7 GiB resident). <see cref="HeapMode.Release"/> (ANYRES_HEAP=release) maps blocks
-/// of 32 MB and more separately, on 2 MB huge pages (libtorch's THP_MEM_ALLOC_ENABLE), and returns them on free: less
-/// resident memory at the price of their page faults (SG3-T 256 stage 2: 10.6 GiB, iterations ~30 % slower). Any MALLOC_*
-/// variable set by the user leaves malloc alone.
+/// memory is reused; resident memory then stays near the process's peak heap, fragmentation included, and that creeps in
+/// long training runs (SG3-T 256 stage 2: ~8.6 GB of live tensors, 14.7 GiB resident after 2 iterations, 17.6 GB after
+/// 4). <see cref="HeapMode.Release"/>, which training prefers (<see cref="PreferHeap"/>), maps blocks of 32 MB and more
+/// separately, on 2 MB huge pages (libtorch's THP_MEM_ALLOC_ENABLE), and returns them on free: resident memory stays
+/// near what is in use at the price of their page faults (the same run: 11.3 GiB after 4 iterations, iterations ~30–40 %
+/// slower). ANYRES_HEAP=reuse|release overrides both; any MALLOC_* variable set by the user leaves malloc alone.
 /// </para>
 /// </summary>
 public static class NativeSettings
@@ -63,18 +64,38 @@ public static class NativeSettings
         if (!OperatingSystem.IsLinux()) return;
         if (Environment.GetEnvironmentVariable(OneDnnIsaVariable) is null) SetEnv(OneDnnIsaVariable, "SSE41", 0);
         bool userMalloc = Environment.GetEnvironmentVariables().Keys.Cast<string>().Any(k => k.StartsWith("MALLOC_", StringComparison.Ordinal));
-        if (userMalloc || Heap is not null) return;
+        if (userMalloc || Heap is not null || HeapVariableError is not null) return;
         var requested = Environment.GetEnvironmentVariable(HeapVariable);
         var mode = ParseHeapMode(requested);
         if (mode is null)
         {
-            HeapVariableError = $"{HeapVariable}={requested}: expected reuse (the default) or release";
+            HeapVariableError = $"{HeapVariable}={requested}: expected reuse or release";
             return;
         }
+        heapChosenByUser = !string.IsNullOrWhiteSpace(requested);
+        SetHeap(mode.Value);
+    }
+
+    static bool heapChosenByUser;
+
+    /// <summary>
+    /// The heap mode a workload prefers (training: <see cref="HeapMode.Release"/>), applied unless the user chose one with
+    /// ANYRES_HEAP or set MALLOC_*. Call it before the workload's first large tensor: libtorch reads THP_MEM_ALLOC_ENABLE once.
+    /// </summary>
+    public static void PreferHeap(HeapMode mode)
+    {
+        if (Heap is null || heapChosenByUser || Heap == mode) return;
+        SetHeap(mode);
+    }
+
+    static void SetHeap(HeapMode mode)
+    {
+        const int GlibcDefaultMmapMax = 65536;
         bool applied = mode == HeapMode.Reuse
             ? MallOpt(M_MMAP_MAX, 0) == 1 & MallOpt(M_TRIM_THRESHOLD, int.MaxValue) == 1
-            // The largest threshold glibc accepts; libtorch reads its variable at its first large allocation.
-            : SetEnv("THP_MEM_ALLOC_ENABLE", "1", 0) == 0 & MallOpt(M_MMAP_THRESHOLD, 32 << 20) == 1 & MallOpt(M_TRIM_THRESHOLD, int.MaxValue) == 1;
+            // 32 MB is the largest threshold glibc accepts.
+            : SetEnv("THP_MEM_ALLOC_ENABLE", "1", 0) == 0 & MallOpt(M_MMAP_MAX, GlibcDefaultMmapMax) == 1
+              & MallOpt(M_MMAP_THRESHOLD, 32 << 20) == 1 & MallOpt(M_TRIM_THRESHOLD, int.MaxValue) == 1;
         if (applied) Heap = mode;
     }
 }
