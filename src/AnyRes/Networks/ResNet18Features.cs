@@ -190,23 +190,13 @@ public sealed class ResNet18Features : nn.Module<Tensor, Tensor[]>
 
     Tensor[] ForwardChannelsLast(Tensor x)
     {
-        var stages = new Tensor[4];
         using (var input = x.permute(0, 2, 3, 1).contiguous())
         using (var r = conv1.ForwardChannelsLast(input, relu: true))
         using (var planar = r.permute(0, 3, 1, 2))
         using (var p = OnnxPad.Apply(planar, poolKernel, poolStride, poolBegin, poolEnd, double.NegativeInfinity, out var sym))
         using (var pooled = F.max_pool2d(p, kernel_size: poolKernel, stride: poolStride, padding: sym))
             x = pooled.permute(0, 2, 3, 1).contiguous();
-        for (int s = 0; s < 4; s++)
-        {
-            foreach (var block in layers[s])
-            {
-                var y = block.ForwardChannelsLast(x);
-                if (s == 0 || x.Handle != stages[s - 1].Handle) x.Dispose();
-                x = y;
-            }
-            stages[s] = x;
-        }
+        var stages = Stages(x, (block, h) => block.ForwardChannelsLast(h));
         // Views keep the storage; the channels-last handles go.
         var planarStages = stages.Select(t => t.permute(0, 3, 1, 2)).ToArray();
         foreach (var t in stages) t.Dispose();
@@ -215,15 +205,21 @@ public sealed class ResNet18Features : nn.Module<Tensor, Tensor[]>
 
     Tensor[] ForwardPlanar(Tensor x)
     {
-        var stages = new Tensor[4];
         using (var r = conv1.forward(x).relu_())
         using (var p = OnnxPad.Apply(r, poolKernel, poolStride, poolBegin, poolEnd, double.NegativeInfinity, out var sym))
             x = F.max_pool2d(p, kernel_size: poolKernel, stride: poolStride, padding: sym);
+        return Stages(x, (block, h) => block.forward(h));
+    }
+
+    /// <summary>The residual stages from the pooled stem output (consumed); each block's input is freed unless it is a stage output.</summary>
+    Tensor[] Stages(Tensor x, Func<BasicBlock, Tensor, Tensor> runBlock)
+    {
+        var stages = new Tensor[4];
         for (int s = 0; s < 4; s++)
         {
             foreach (var block in layers[s])
             {
-                var y = block.forward(x);
+                var y = runBlock(block, x);
                 if (s == 0 || x.Handle != stages[s - 1].Handle) x.Dispose();
                 x = y;
             }
