@@ -21,7 +21,6 @@ public static class CliCommon
 
     public static int Invoke(RootCommand root, string[] args)
     {
-        NativeSettings.Apply();
         if (NativeSettings.HeapVariableError is { } heapError)
         {
             Console.Error.WriteLine($"error: {heapError}");

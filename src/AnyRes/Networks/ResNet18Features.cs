@@ -36,7 +36,8 @@ public sealed class FoldedConv : nn.Module<Tensor, Tensor>
     /// <summary>Inference on channels-last [N, H, W, C]: conv + bias (+ residual) (+ ReLU), see <see cref="ChannelsLastConv2d"/>.</summary>
     public Tensor ForwardChannelsLast(Tensor x, Tensor? residual = null, bool relu = false)
     {
-        if (taps is null || taps.device != weight.device)
+        // TorchSharp's Device has reference equality: compare type and index.
+        if (taps is null || taps.device_type != weight.device_type || taps.device_index != weight.device_index)
         {
             taps?.Dispose();
             using var _ = no_grad();
@@ -193,8 +194,7 @@ public sealed class ResNet18Features : nn.Module<Tensor, Tensor[]>
         using (var input = x.permute(0, 2, 3, 1).contiguous())
         using (var r = conv1.ForwardChannelsLast(input, relu: true))
         using (var planar = r.permute(0, 3, 1, 2))
-        using (var p = OnnxPad.Apply(planar, poolKernel, poolStride, poolBegin, poolEnd, double.NegativeInfinity, out var sym))
-        using (var pooled = F.max_pool2d(p, kernel_size: poolKernel, stride: poolStride, padding: sym))
+        using (var pooled = MaxPool(planar))
             x = pooled.permute(0, 2, 3, 1).contiguous();
         var stages = Stages(x, (block, h) => block.ForwardChannelsLast(h));
         // Views keep the storage; the channels-last handles go.
@@ -206,9 +206,16 @@ public sealed class ResNet18Features : nn.Module<Tensor, Tensor[]>
     Tensor[] ForwardPlanar(Tensor x)
     {
         using (var r = conv1.forward(x).relu_())
-        using (var p = OnnxPad.Apply(r, poolKernel, poolStride, poolBegin, poolEnd, double.NegativeInfinity, out var sym))
-            x = F.max_pool2d(p, kernel_size: poolKernel, stride: poolStride, padding: sym);
+            x = MaxPool(r);
         return Stages(x, (block, h) => block.forward(h));
+    }
+
+    /// <summary>The stem's max pool with the ONNX padding (−∞ where the windows reach past the image).</summary>
+    Tensor MaxPool(Tensor x)
+    {
+        var p = OnnxPad.Apply(x, poolKernel, poolStride, poolBegin, poolEnd, double.NegativeInfinity, out var sym);
+        try { return F.max_pool2d(p, kernel_size: poolKernel, stride: poolStride, padding: sym); }
+        finally { if (!ReferenceEquals(p, x)) p.Dispose(); }
     }
 
     /// <summary>The residual stages from the pooled stem output (consumed); each block's input is freed unless it is a stage output.</summary>
