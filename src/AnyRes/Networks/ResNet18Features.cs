@@ -30,10 +30,12 @@ public sealed class FoldedConv : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor x) => GemmConv2d.Apply(OnnxPad.Apply(x, weight.shape[2], stride, padBegin, padEnd, 0, out var p), weight, bias, (int)stride, (int)p, (int)p);
 
-    /// <summary>Weights as channels-last GEMM taps, made at the first channels-last call (not a registered buffer).</summary>
+    /// <summary>The weights as the channels-last path multiplies them (taps or Winograd filters), made at the first such call.</summary>
     Tensor? taps;
 
-    /// <summary>Inference on channels-last [N, H, W, C]: conv + bias (+ residual) (+ ReLU), see <see cref="ChannelsLastConv2d"/>.</summary>
+    bool Winograd => WinogradConv2d.Suits(weight.shape[1], weight.shape[2], weight.shape[3], stride);
+
+    /// <summary>Inference on channels-last [N, H, W, C]: conv + bias (+ residual) (+ ReLU), see <see cref="ChannelsLastConv2d"/> and <see cref="WinogradConv2d"/>.</summary>
     public Tensor ForwardChannelsLast(Tensor x, Tensor? residual = null, bool relu = false)
     {
         // TorchSharp's Device has reference equality: compare type and index.
@@ -41,9 +43,10 @@ public sealed class FoldedConv : nn.Module<Tensor, Tensor>
         {
             taps?.Dispose();
             using var _ = no_grad();
-            taps = ChannelsLastConv2d.TapMatrix(weight).DetachFromDisposeScope();
+            taps = (Winograd ? WinogradConv2d.FilterMatrix(weight) : ChannelsLastConv2d.TapMatrix(weight)).DetachFromDisposeScope();
         }
-        return ChannelsLastConv2d.Apply(x, taps, weight.shape[2], weight.shape[3], bias, stride, padBegin, padEnd, residual, relu);
+        return Winograd ? WinogradConv2d.Apply(x, taps, bias, padBegin, padEnd, residual, relu)
+            : ChannelsLastConv2d.Apply(x, taps, weight.shape[2], weight.shape[3], bias, stride, padBegin, padEnd, residual, relu);
     }
 
     protected override void Dispose(bool disposing)
