@@ -14,6 +14,12 @@ namespace AnyRes.Bench;
 /// </summary>
 public static class FeaturesBench
 {
+    /// <summary>
+    /// Pause between the engines, so that neither runs while the other's idle workers still spin (OpenMP's and ORT's
+    /// thread pools busy-wait after each parallel region).
+    /// </summary>
+    const int IdleMs = 200;
+
     public static int Run(string[] args)
     {
         int threads = Arg(args, "--threads", 2), batch = Arg(args, "--batch", 16), reps = Arg(args, "--reps", 5);
@@ -45,6 +51,7 @@ public static class FeaturesBench
                 ours?.Dispose();
                 ours = f.DetachFromDisposeScope();
             }
+            Thread.Sleep(IdleMs);
             var ortWatch = Stopwatch.StartNew();
             for (int b = 0; b < batch; b++)
             {
@@ -53,6 +60,7 @@ public static class FeaturesBench
                 results.First().AsEnumerable<float>().ToArray().CopyTo(ortFeatures, b * 512);
             }
             if (r > 0) ort.Add(ortWatch.Elapsed.TotalSeconds);
+            Thread.Sleep(IdleMs);
         }
         using var ortT = torch.tensor(ortFeatures).view(batch, 512);
         double maxDiff = (ours! - ortT).abs().max().item<float>();
