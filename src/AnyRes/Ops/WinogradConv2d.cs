@@ -82,8 +82,9 @@ public static class WinogradConv2d
         long th = (oh + M - 1) / M, tw = (ow + M - 1) / M;
         var xp = F.pad(x, [0, cp - c, padBegin, M * tw + 2 - w - padBegin, padBegin, M * th + 2 - h - padBegin]).contiguous();
         var y = empty(n, oh, ow, o, dtype: float32);
-        var b = bias?.contiguous();
-        var res = residual?.contiguous();
+        // The kernels read raw float32 memory.
+        var b = bias?.to(float32).contiguous();
+        var res = residual?.to(float32).contiguous();
         var geometry = new Geometry(th, tw, cp, op, oh, ow, o);
         long samples = Math.Clamp(TileElements / (Alpha * Alpha * th * tw * cp), 1, n);
         var tiles = empty(Alpha * Alpha * samples * th * tw * cp, dtype: float32);
