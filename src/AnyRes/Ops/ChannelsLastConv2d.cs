@@ -22,6 +22,20 @@ public static class ChannelsLastConv2d
     /// <summary>[O, C, kh, kw] weights → [kh·kw·C, O], rows in the order the columns are gathered.</summary>
     public static Tensor TapMatrix(Tensor weight) => weight.permute(2, 3, 1, 0).reshape(-1, weight.shape[0]).contiguous();
 
+    /// <summary>
+    /// The output size of an inference convolution on channels-last x, after the checks the channels-last ops share: no
+    /// autograd, an output of at least one pixel, a residual [N, OH, OW, O] if given.
+    /// </summary>
+    internal static (long oh, long ow) OutputSize(string op, Tensor x, Tensor weights, long kh, long kw, long stride, long padBegin, long padEnd, Tensor? residual, long outChannels)
+    {
+        if (is_grad_enabled() && (x.requires_grad || weights.requires_grad)) throw new InvalidOperationException($"{op} is inference-only");
+        long h = x.shape[1], w = x.shape[2];
+        long oh = (h + padBegin + padEnd - kh) / stride + 1, ow = (w + padBegin + padEnd - kw) / stride + 1;
+        if (oh < 1 || ow < 1) throw new ArgumentException($"conv2d: input {h}×{w} with padding ({padBegin}, {padEnd}) is smaller than the kernel {kh}×{kw}");
+        if (residual is not null) Shapes.Assert(residual, x.shape[0], oh, ow, outChannels);
+        return (oh, ow);
+    }
+
     /// <param name="x">[N, H, W, C]</param>
     /// <param name="taps">[kh·kw·C, O] from <see cref="TapMatrix"/></param>
     /// <param name="bias">[O] or null</param>
@@ -31,12 +45,9 @@ public static class ChannelsLastConv2d
     /// <returns>[N, OH, OW, O]</returns>
     public static Tensor Apply(Tensor x, Tensor taps, long kh, long kw, Tensor? bias, long stride, long padBegin, long padEnd, Tensor? residual = null, bool relu = false)
     {
-        if (is_grad_enabled() && (x.requires_grad || taps.requires_grad)) throw new InvalidOperationException("ChannelsLastConv2d is inference-only");
         long n = x.shape[0], h = x.shape[1], w = x.shape[2], c = x.shape[3], o = taps.shape[1];
         Shapes.Assert(taps, kh * kw * c, -1);
-        long oh = (h + padBegin + padEnd - kh) / stride + 1, ow = (w + padBegin + padEnd - kw) / stride + 1;
-        if (oh < 1 || ow < 1) throw new ArgumentException($"conv2d: input {h}×{w} with padding ({padBegin}, {padEnd}) is smaller than the kernel {kh}×{kw}");
-        if (residual is not null) Shapes.Assert(residual, n, oh, ow, o);
+        var (oh, ow) = OutputSize(nameof(ChannelsLastConv2d), x, taps, kh, kw, stride, padBegin, padEnd, residual, o);
 
         using var scope = NewDisposeScope();
         var y = empty(n, oh, ow, o, dtype: x.dtype, device: x.device);

@@ -38,12 +38,11 @@ public static class WinogradConv2d
         { 1 / 24.0, 1 / 12.0, 1 / 6.0 }, { 1 / 24.0, -1 / 12.0, 1 / 6.0 }, { 0, 0, 1 },
     };
 
-    /// <summary>A ⊗ A for a matrix A given as rows.</summary>
-    static Tensor Kron(double[,] a, ScalarType dtype, Device device)
+    /// <summary>A ⊗ A in float64 for a matrix A given as rows.</summary>
+    static Tensor Kron(double[,] a, Device device)
     {
-        using var t = tensor(a, float64);
-        using var k = torch.kron(t, t);
-        return k.to(dtype, device);
+        using var t = tensor(a, float64, device);
+        return torch.kron(t, t);
     }
 
     /// <summary>[O, C, 3, 3] weights → [α², C, O]: G g Gᵀ per channel pair, computed in float64.</summary>
@@ -53,7 +52,7 @@ public static class WinogradConv2d
         using var scope = NewDisposeScope();
         long o = weight.shape[0], c = weight.shape[1];
         var g = weight.to(float64).permute(2, 3, 1, 0).reshape(9, c * o);
-        var u = Kron(FilterT, float64, weight.device).matmul(g).view(Alpha * Alpha, c, o);
+        var u = Kron(FilterT, weight.device).matmul(g).view(Alpha * Alpha, c, o);
         return u.to(weight.dtype).MoveToOuterDisposeScope();
     }
 
@@ -66,13 +65,10 @@ public static class WinogradConv2d
     /// <returns>[N, OH, OW, O]</returns>
     public static Tensor Apply(Tensor x, Tensor filter, Tensor? bias, long padBegin, long padEnd, Tensor? residual = null, bool relu = false)
     {
-        if (is_grad_enabled() && (x.requires_grad || filter.requires_grad)) throw new InvalidOperationException("WinogradConv2d is inference-only");
-        if (x.device_type != DeviceType.CPU || x.dtype != float32) throw new ArgumentException("WinogradConv2d: float32 tensors on the CPU only");
         long n = x.shape[0], h = x.shape[1], w = x.shape[2], c = x.shape[3], o = filter.shape[2];
         Shapes.Assert(filter, Alpha * Alpha, c, -1);
-        long oh = h + padBegin + padEnd - 2, ow = w + padBegin + padEnd - 2;
-        if (oh < 1 || ow < 1) throw new ArgumentException($"conv2d: input {h}×{w} with padding ({padBegin}, {padEnd}) is smaller than the kernel 3×3");
-        if (residual is not null) Shapes.Assert(residual, n, oh, ow, o);
+        var (oh, ow) = ChannelsLastConv2d.OutputSize(nameof(WinogradConv2d), x, filter, 3, 3, 1, padBegin, padEnd, residual, o);
+        if (x.device_type != DeviceType.CPU || x.dtype != float32) throw new ArgumentException("WinogradConv2d: float32 tensors on the CPU only");
 
         using var scope = NewDisposeScope();
         // Channels padded to whole vectors (never for ResNet18); zero channels add nothing.
@@ -130,11 +126,18 @@ public static class WinogradConv2d
     {
         public float* Products;
 
+        /// <summary>The sample (in the whole batch) and the tile row and column of the chunk's tile-th tile.</summary>
+        (long sample, long ty, long tx) Locate(long tile)
+        {
+            long tilesPerSample = g.TileRows * g.TileColumns, inSample = tile % tilesPerSample;
+            return (firstSample + tile / tilesPerSample, inSample / g.TileColumns, inSample % g.TileColumns);
+        }
+
         /// <summary>Bᵀ d B of one tile, all channels: the 6×6 inputs at (4·ty, 4·tx) → v[k, tile, :], k = 6u + v.</summary>
         public void InputTile(long tile)
         {
-            long tilesPerSample = g.TileRows * g.TileColumns, sample = firstSample + tile / tilesPerSample;
-            long ty = tile % tilesPerSample / g.TileColumns, tx = tile % g.TileColumns, c = g.InChannels, wp = M * g.TileColumns + 2;
+            var (sample, ty, tx) = Locate(tile);
+            long c = g.InChannels, wp = M * g.TileColumns + 2;
             float* origin = xp + ((sample * (M * g.TileRows + 2) + M * ty) * wp + M * tx) * c;
             long plane = tiles * c;
             float* outTile = v + tile * c;
@@ -159,8 +162,8 @@ public static class WinogradConv2d
         /// <summary>Aᵀ m A of one tile, all channels, plus bias, residual and ReLU → the in-bounds pixels of y.</summary>
         public void OutputTile(long tile)
         {
-            long tilesPerSample = g.TileRows * g.TileColumns, sample = firstSample + tile / tilesPerSample;
-            long ty = tile % tilesPerSample / g.TileColumns, tx = tile % g.TileColumns, op = g.OutChannels, o = g.Outputs;
+            var (sample, ty, tx) = Locate(tile);
+            long op = g.OutChannels, o = g.Outputs;
             long plane = tiles * op;
             float* products = Products + tile * op;
             var rows = stackalloc Vector<float>[24];
