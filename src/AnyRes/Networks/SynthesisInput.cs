@@ -54,7 +54,7 @@ public sealed class SynthesisInput : nn.Module
         var one = ones_like(rc);
         var mR = stack(new[] { rc, -rs, zero, rs, rc, zero, zero, zero, one }, 1).view(b, 3, 3);
         var mT = stack(new[] { one, zero, -tx, zero, one, -ty, zero, zero, one }, 1).view(b, 3, 3);
-        var m = mR.matmul(mT).matmul(user.to(float32));
+        var m = mR.matmul(mT).matmul(user.to(w.dtype));
 
         var f0 = freqs.unsqueeze(0);                                                        // [1, C, 2]
         var ph = phases.unsqueeze(0) + f0.matmul(m.narrow(1, 0, 2).narrow(2, 2, 1)).squeeze(2); // [B, C]
@@ -63,7 +63,7 @@ public sealed class SynthesisInput : nn.Module
         var amplitudes = (1 - (f.norm(2) - Bandwidth) / (SamplingRate / 2 - Bandwidth)).clamp(0, 1);
 
         // Pixel centres of the S×S grid in image units (affine_grid with half-size S/(2·sr), align_corners=False).
-        var g = (arange(Size, dtype: float32, device: device) + (0.5 - Size / 2.0)) / SamplingRate;
+        var g = (arange(Size, dtype: w.dtype, device: device) + (0.5 - Size / 2.0)) / SamplingRate;
         var gx = g.view(1, 1, Size, 1);
         var gy = g.view(1, Size, 1, 1);
         var x = gx * f[.., .., 0].view(b, 1, 1, Channels) + gy * f[.., .., 1].view(b, 1, 1, Channels) + ph.view(b, 1, 1, Channels);

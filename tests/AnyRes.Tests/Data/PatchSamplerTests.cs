@@ -45,10 +45,12 @@ public class PatchSamplerTests
         foreach (var s in f.Meta["extra"]!["samples"]!.AsArray())
         {
             int i = (int)s!["index"]!, n = (int)s["new_size"]!;
+            // The crops are debugging values (aux.*): a set without them has nothing to compare here.
+            if (f.Aux($"crop_hwc_{i}") is not { } expected) continue;
             var crop = Lanczos.ResizeWindow(image, 0, 0, side, side, n, n, (int)s["x"]!, (int)s["y"]!, p, p);
             using var ours = torch.tensor(crop.Pixels.Select(b => (float)b).ToArray(), new long[] { p, p, 3 });
             // Same fixed-point algorithm as PIL: at most one grey level of rounding difference.
-            Close.Assert(ours, f[$"aux.crop_hwc_{i}"], 1, 0, $"crop {i}");
+            Close.Assert(ours, expected, 1, 0, $"crop {i}");
         }
     }
 

@@ -79,7 +79,6 @@ public class GeneratorTests
         Assert.Equal(state.Keys.OrderBy(k => k), g.state_dict().Keys.OrderBy(k => k));
         g.load_state_dict(state);
         g.eval();
-        Assert.Equal(f["aux.ws"].shape[1], g.NumWs);
 
         var batch = f["in.transform"].shape[0];
         var c = f.Has("in.c") ? f["in.c"] : options.CDim > 0 ? zeros(batch, options.CDim) : null;
@@ -92,10 +91,12 @@ public class GeneratorTests
         foreach (var name in f.Names("grad.").Where(n => n != "z")) GradientClose.Assert(p[name].grad!, f["grad." + name], Atol, Rtol, "grad " + name);
 
         using var _ = no_grad();
-        Close.Assert(g.Mapping(f["in.z"], c), f["aux.ws"], 1e-5, 1e-4, "ws");
-        Close.Assert(Generator.ScaleInput(Generator.Zoom(f["in.transform"], batch, CPU), options), f["aux.scale_norm"], 1e-5, 1e-4, "scale norm");
-        Close.Assert(g.MappedScale(f["in.transform"], batch, CPU, c)!, f["aux.mapped_scale"], 1e-5, 1e-4, "mapped scale");
-        Close.Assert(g.Synthesis(f["aux.ws"], f["in.transform"], c: c), f["out.img_scale_condition_wrapper"], Atol, Rtol, "scale_condition_wrapper");
+        var ws = g.Mapping(f["in.z"], c);
+        // Intermediates, where the set keeps them (aux.*): they say which branch a failure above starts in.
+        if (f.Aux("ws") is { } expectedWs) Close.Assert(ws, expectedWs, 1e-5, 1e-4, "ws");
+        if (f.Aux("scale_norm") is { } scaleNorm) Close.Assert(Generator.ScaleInput(Generator.Zoom(f["in.transform"], batch, CPU), options), scaleNorm, 1e-5, 1e-4, "scale norm");
+        if (f.Aux("mapped_scale") is { } mappedScale) Close.Assert(g.MappedScale(f["in.transform"], batch, CPU, c)!, mappedScale, 1e-5, 1e-4, "mapped scale");
+        Close.Assert(g.Synthesis(ws, f["in.transform"], c: c), f["out.img_scale_condition_wrapper"], Atol, Rtol, "scale_condition_wrapper");
         Close.Assert(g.forward(f["in.z"], c), f["out.img_identity_transform"], Atol, Rtol, "identity transform");
 
         // The teacher is the same network without the scale affine (a stage-1 global generator).
