@@ -14,6 +14,12 @@ public static class CliCommon
         Recursive = true,
     };
 
+    public static readonly Option<int?> ThreadsOption = new("--threads")
+    {
+        Description = "Intra-op threads for tensor work (default: libtorch's choice, the number of physical cores)",
+        Recursive = true,
+    };
+
     public static torch.Device Device(ParseResult result) => TorchRuntime.ParseDevice(result.GetValue(DeviceOption)!);
 
     /// <summary>Exit code for a user error (bad input, bad flag): the command could not proceed.</summary>
@@ -40,7 +46,15 @@ public static class CliCommon
     /// <summary>Wraps a verb's body so user errors print one line; unexpected exceptions keep their stack trace.</summary>
     public static Func<ParseResult, int> Action(Func<ParseResult, int> body) => result =>
     {
-        try { return body(result); }
+        try
+        {
+            if (result.GetValue(ThreadsOption) is int threads)
+            {
+                if (threads < 1) throw new AnyResException($"--threads {threads}: expected at least 1");
+                torch.set_num_threads(threads);
+            }
+            return body(result);
+        }
         catch (AnyResException e)
         {
             Console.Error.WriteLine($"error: {e.Message}");

@@ -5,6 +5,7 @@ using AnyRes.Cli.Commands;
 
 var root = new RootCommand("AnyRes: train image generators on photos at their native resolutions and synthesise images at any resolution (Chai et al., ECCV 2022).");
 root.Options.Add(CliCommon.DeviceOption);
+root.Options.Add(CliCommon.ThreadsOption);
 root.Subcommands.Add(DemoCommand.Create());
 root.Subcommands.Add(DoctorCommand.Create());
 root.Subcommands.Add(DatasetCommand.Create());

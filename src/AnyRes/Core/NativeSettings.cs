@@ -26,10 +26,18 @@ namespace AnyRes.Core;
 /// near what is in use at the price of their page faults (the same run: 11.3 GiB after 4 iterations, iterations ~30–40 %
 /// slower). ANYRES_HEAP=reuse|release overrides both; any MALLOC_* variable set by the user leaves malloc alone.
 /// </para>
+/// <para>
+/// libtorch's OpenMP (libgomp) lets an idle worker spin for about 300,000 iterations at every barrier before it sleeps. It
+/// cannot see other processes, nor this process's own loader threads: on 2 cores shared with anything else, the spinning
+/// worker holds the core the thread it waits for needs, and every parallel region waits out a scheduler slice. Measured
+/// with the tiny stage-2 step (bench `train --config tiny`) while builds kept both cores busy: 42.7–43.7 s per iteration
+/// with spinning, 4.1–4.4 s with OMP_WAIT_POLICY=PASSIVE. So passive waiting is the default; a user's OMP_WAIT_POLICY or
+/// GOMP_SPINCOUNT is kept. libgomp reads it once, when libtorch loads.
+/// </para>
 /// </summary>
 public static class NativeSettings
 {
-    public const string OneDnnIsaVariable = "ONEDNN_MAX_CPU_ISA";
+    public const string OneDnnIsaVariable = "ONEDNN_MAX_CPU_ISA", OmpWaitPolicyVariable = "OMP_WAIT_POLICY";
 
     [DllImport("libc", EntryPoint = "setenv")]
     static extern int SetEnv(string name, string value, int overwrite);
@@ -41,6 +49,9 @@ public static class NativeSettings
 
     /// <summary>Selects the heap mode: <c>reuse</c> (default) or <c>release</c>.</summary>
     public const string HeapVariable = "ANYRES_HEAP";
+
+    /// <summary>How idle OpenMP workers wait: the value set here or by the user.</summary>
+    public static string OmpWaitPolicy { get; private set; } = "(default)";
 
     /// <summary>The mode applied; null when the user set MALLOC_*, off Linux, or when ANYRES_HEAP was not understood.</summary>
     public static HeapMode? Heap { get; private set; }
@@ -63,6 +74,9 @@ public static class NativeSettings
     {
         if (!OperatingSystem.IsLinux()) return;
         if (Environment.GetEnvironmentVariable(OneDnnIsaVariable) is null) SetEnv(OneDnnIsaVariable, "SSE41", 0);
+        OmpWaitPolicy = Environment.GetEnvironmentVariable(OmpWaitPolicyVariable) is { } userPolicy ? userPolicy
+            : Environment.GetEnvironmentVariable("GOMP_SPINCOUNT") is { } spin ? $"(GOMP_SPINCOUNT={spin})"
+            : SetEnv(OmpWaitPolicyVariable, "PASSIVE", 0) == 0 ? "PASSIVE" : "(default)";
         bool userMalloc = Environment.GetEnvironmentVariables().Keys.Cast<string>().Any(k => k.StartsWith("MALLOC_", StringComparison.Ordinal));
         if (userMalloc || Heap is not null || HeapVariableError is not null) return;
         var requested = Environment.GetEnvironmentVariable(HeapVariable);

@@ -44,6 +44,7 @@ public static class TorchRuntime
         yield return ("CUDA available", torch.cuda.is_available() ? $"yes ({torch.cuda.device_count()} device(s))" : "no");
         yield return ("threads", torch.get_num_threads().ToString());
         yield return ("processors", Environment.ProcessorCount.ToString());
+        yield return ("OpenMP wait policy", NativeSettings.OmpWaitPolicy);
         yield return ("oneDNN max ISA", Environment.GetEnvironmentVariable(NativeSettings.OneDnnIsaVariable) ?? "(default)");
         yield return ("malloc heap mode", NativeSettings.Heap switch
         {

@@ -33,6 +33,14 @@ public sealed class TickStats
         e.Last = value;
     }
 
+    /// <summary>Reports the seconds until the returned value is disposed under <paramref name="name"/> (a <c>Timing/…</c> entry).</summary>
+    public Timer Time(string name) => new(this, name, System.Diagnostics.Stopwatch.GetTimestamp());
+
+    public readonly struct Timer(TickStats stats, string name, long start) : IDisposable
+    {
+        public void Dispose() => stats.Report(name, System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds);
+    }
+
     public double? Mean(string name) => _entries.TryGetValue(name, out var e) && e.Num > 0 ? e.Mean : null;
 
     public void Clear() => _entries.Clear();

@@ -70,7 +70,8 @@ public sealed class Trainer : IDisposable
     {
         using var scope = torch.NewDisposeScope();
         int B = _o.Batch, Bg = _o.BatchPerPass;
-        var batch = _loader.Next();
+        PatchBatch batch;
+        using (Stats.Time("Timing/data")) batch = _loader.Next();
         var reals = batch.Images.to(_device).split(Bg);
         Tensor?[] transforms = Patch ? batch.Transforms.to(_device).split(Bg) : new Tensor?[reals.Length];
         Stats.Report("Zoom/min", batch.Zooms.Min());
@@ -85,14 +86,14 @@ public sealed class Trainer : IDisposable
         if (Counters.BatchIdx % TrainingOptions.DRegInterval == 0)
             RunPhase("Dreg", OptD, Nets.D, k => DReg(reals[k], TrainingOptions.DRegInterval));
 
-        UpdateEma();
+        using (Stats.Time("Timing/ema")) UpdateEma();
         Counters.CurNimg += B;
         Counters.BatchIdx++;
     }
 
     void RunPhase(string name, Adam opt, nn.Module module, Action<int> microBatch)
     {
-        long start = System.Diagnostics.Stopwatch.GetTimestamp();
+        using var timer = Stats.Time("Timing/" + name);
         opt.ZeroGrad();
         TrainingNetworks.SetRequiresGrad(module, true);
         int passes = _o.Batch / _o.BatchPerPass;
@@ -111,8 +112,7 @@ public sealed class Trainer : IDisposable
                 g.nan_to_num_(0, 1e5, -1e5);
             }
         }
-        opt.StepOnce();
-        Stats.Report("Timing/" + name, System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds);
+        using (Stats.Time($"Timing/{name}/adam")) opt.StepOnce();
     }
 
     Tensor RunG(Tensor z, Tensor? transform, bool updateEmas)
@@ -127,14 +127,16 @@ public sealed class Trainer : IDisposable
         bool withTeacher = Nets.Teacher is not null && _o.TeacherLambda > 0 && transform is not null;
         Tensor? teacherImg = null;
         if (withTeacher)
-            using (torch.no_grad()) teacherImg = Nets.Teacher!.forward(z, null);
-        var img = RunG(z, transform, updateEmas: false);
-        var logits = Nets.D.call(img, null);
+            using (Stats.Time("Timing/Gmain/teacher")) using (torch.no_grad()) teacherImg = Nets.Teacher!.forward(z, null);
+        Tensor img, logits;
+        using (Stats.Time("Timing/Gmain/G")) img = RunG(z, transform, updateEmas: false);
+        using (Stats.Time("Timing/Gmain/D")) logits = Nets.D.call(img, null);
         Stats.Report("Loss/scores/fake", logits);
         var loss = F.softplus(-logits);
         Stats.Report("Loss/G/loss", loss);
         if (withTeacher)
         {
+            using var timer = Stats.Time("Timing/Gmain/teacher_loss");
             var (l1, lp) = TeacherLoss(img, teacherImg!, transform!);
             loss = loss + _o.TeacherLambda * (l1 + lp).unsqueeze(1);
             Stats.Report("Loss/G/loss_teacher_l1", l1);
@@ -143,8 +145,9 @@ public sealed class Trainer : IDisposable
         }
         // G reaches the loss only through img: backward in two steps, so that D's and the perceptual network's graphs are
         // freed before G's backward recomputes its layers (the same gradients; the peak is the larger graph, not the sum).
-        var imgGrad = torch.autograd.grad(new[] { loss.mean() * gain }, new[] { img })[0];
-        img.backward(new[] { imgGrad });
+        Tensor imgGrad;
+        using (Stats.Time("Timing/Gmain/backward_loss")) imgGrad = torch.autograd.grad(new[] { loss.mean() * gain }, new[] { img })[0];
+        using (Stats.Time("Timing/Gmain/backward_G")) img.backward(new[] { imgGrad });
     }
 
     /// <summary>Spec §6.3: masked L1 + masked perceptual distance between the student patch and the teacher's image.</summary>
@@ -177,7 +180,7 @@ public sealed class Trainer : IDisposable
     void DMain(Tensor z, Tensor real, Tensor? transform, double gain)
     {
         Tensor img;
-        using (torch.no_grad()) img = RunG(z, transform, updateEmas: true);
+        using (Stats.Time("Timing/Dmain/G")) using (torch.no_grad()) img = RunG(z, transform, updateEmas: true);
         var genLogits = Nets.D.call(img, null);
         Stats.Report("Loss/scores/fake", genLogits);
         var lossDgen = F.softplus(genLogits);

@@ -135,7 +135,7 @@ public sealed class TrainingRun : IDisposable
     {
         var c = Trainer.Counters;
         long startIterations = c.BatchIdx;
-        double tickStartTime = _clock.Elapsed.TotalSeconds;
+        double tickStartTime = _clock.Elapsed.TotalSeconds, maintenance = 0;
         Log($"training for {Options.Kimg} kimg ({Options.TrainingMode.ToString().ToLowerInvariant()} stage) on {_device}");
         while (true)
         {
@@ -146,11 +146,12 @@ public sealed class TrainingRun : IDisposable
             if (!done && c.CurTick != 0 && c.CurNimg < c.TickStartNimg + Options.Tick * 1000) continue;
 
             double now = _clock.Elapsed.TotalSeconds;
-            EndTick(now - tickStartTime);
+            EndTick(now - tickStartTime, maintenance);
             if (done || c.CurTick % Options.Snap == 0) Snapshot();
             c.CurTick++;
             c.TickStartNimg = c.CurNimg;
             tickStartTime = _clock.Elapsed.TotalSeconds;
+            maintenance = tickStartTime - now;   // stats, events and snapshot writes: reported with the next tick, as the reference does
             if (done)
             {
                 Progress?.Finish();
@@ -168,7 +169,20 @@ public sealed class TrainingRun : IDisposable
         return list;
     }
 
-    void EndTick(double tickSeconds)
+    /// <summary>
+    /// Where the wall time of a tick went, as shares of the tick plus the previous tick's maintenance: data wait, the G, D and
+    /// R1 phases, the EMA update and what the step does besides (batch to tensors, latents, stats), and snapshot/log writing.
+    /// </summary>
+    static string TimeShares(TickStats stats, double tickSeconds, double maintenance)
+    {
+        double Sum(string n) => stats.Entries.TryGetValue(n, out var e) ? e.Sum : 0;
+        double total = tickSeconds + maintenance, data = Sum("Timing/data"), g = Sum("Timing/Gmain"), d = Sum("Timing/Dmain"), r1 = Sum("Timing/Dreg");
+        double other = tickSeconds - data - g - d - r1;
+        string Share(string label, double seconds) => string.Create(CultureInfo.InvariantCulture, $"{label} {100 * seconds / total:0}%");
+        return string.Join(" ", Share("data", data), Share("G", g), Share("D", d), Share("R1", r1), Share("ema+step", other), Share("write", maintenance));
+    }
+
+    void EndTick(double tickSeconds, double maintenance)
     {
         var c = Trainer.Counters;
         var stats = Trainer.Stats;
@@ -179,6 +193,9 @@ public sealed class TrainingRun : IDisposable
         stats.Report("Timing/total_sec", _clock.Elapsed.TotalSeconds);
         stats.Report("Timing/sec_per_tick", tickSeconds);
         stats.Report("Timing/sec_per_kimg", tickSeconds / tickImages * 1000);
+        stats.Report("Timing/maintenance_sec", maintenance);
+        stats.Report("Timing/images_per_sec", tickImages / (tickSeconds + maintenance));
+        var shares = TimeShares(stats, tickSeconds, maintenance);
         stats.Report("Resources/cpu_mem_gb", process.WorkingSet64 / (double)(1L << 30));
 
         var line = new JsonObject();
@@ -194,7 +211,8 @@ public sealed class TrainingRun : IDisposable
             $"tick {c.CurTick,-5} kimg {c.CurNimg / 1000.0,-8:0.000} sec/tick {tickSeconds,-7:0.0} sec/kimg {tickSeconds / tickImages * 1000,-8:0.00} cpumem {process.WorkingSet64 / (double)(1L << 30):0.00}")
             + $"  G {Mean("Loss/G/loss")} D {Mean("Loss/D/loss")} R1 {Mean("Loss/r1_penalty")}"
             + (stats.Entries.ContainsKey("Loss/G/loss_teacher_l1") ? $" L1 {Mean("Loss/G/loss_teacher_l1")} perc {Mean("Loss/G/loss_teacher_lpips")}" : "")
-            + (Options.TrainingMode == TrainStage.Patch ? $" zoom {stats.Entries.GetValueOrDefault("Zoom/min")?.Min:0.00}..{stats.Entries.GetValueOrDefault("Zoom/max")?.Max:0.00}" : "");
+            + (Options.TrainingMode == TrainStage.Patch ? $" zoom {stats.Entries.GetValueOrDefault("Zoom/min")?.Min:0.00}..{stats.Entries.GetValueOrDefault("Zoom/max")?.Max:0.00}" : "")
+            + string.Create(CultureInfo.InvariantCulture, $"\n  img/s {tickImages / (tickSeconds + maintenance):0.00}  {shares}");
         if (Progress is not null) Progress.Message(msg); else Log(msg);
         stats.Clear();
     }
