@@ -11,7 +11,7 @@ namespace AnyRes.Bench;
 /// <summary>
 /// One stage-2 iteration (Gmain with the teacher + Dmain, lazy R1 every 16th) at batch 4, timed over --iters iterations after
 /// --warmup, for the tiny preset and SG3-T 256. Prints the median and mean seconds per iteration, the per-phase medians and the
-/// peak RSS. Usage: train [--config tiny|sg3t256|all] [--iters 20] [--warmup 2] [--threads 2]
+/// peak RSS. Usage: train [--config tiny|sg3t256|all] [--iters 20] [--warmup 2] [--threads 2] [--recompute true|false]
 /// </summary>
 public static class TrainBench
 {
@@ -22,12 +22,13 @@ public static class TrainBench
         int iters = int.Parse(Arg(args, "--iters", "20"), CultureInfo.InvariantCulture);
         int warmup = int.Parse(Arg(args, "--warmup", "2"), CultureInfo.InvariantCulture);
         torch.set_num_threads(int.Parse(Arg(args, "--threads", "2"), CultureInfo.InvariantCulture));
+        bool recompute = bool.Parse(Arg(args, "--recompute", "true"));
         foreach (var name in config == "all" ? new[] { "tiny", "sg3t256" } : new[] { config })
-            Measure(name, iters, warmup);
+            Measure(name, iters, warmup, recompute);
         return 0;
     }
 
-    static void Measure(string name, int iters, int warmup)
+    static void Measure(string name, int iters, int warmup, bool recompute)
     {
         var root = Path.Combine(Path.GetTempPath(), $"anyres-trainbench-{Environment.ProcessId}-{name}");
         var baseOptions = name switch
@@ -47,23 +48,26 @@ public static class TrainBench
         using (var nets = TrainingNetworks.Fresh(stage1Options, torch.CPU))
             NetworkCheckpoint.Save(teacherPath, nets.G, nets.G_ema, nets.D);
 
-        var options = baseOptions with { Batch = 4, Data = lr, DataHr = hr, Teacher = teacherPath, Outdir = Path.Combine(root, "runs"), Kimg = 1e6, Snap = 1_000_000, Tick = 1e6 };
+        var options = baseOptions with { Batch = 4, Data = lr, DataHr = hr, Teacher = teacherPath, Outdir = Path.Combine(root, "runs"), Kimg = 1e6, Snap = 1_000_000, Tick = 1e6, Recompute = recompute };
         using var run = TrainingRun.Start(options, torch.CPU, _ => { });
         var seconds = new List<double>();
+        var cpuSeconds = new List<double>();   // process CPU time: a steadier comparison than wall time on a shared machine
         var phases = new Dictionary<string, List<double>>();
         for (int i = 0; i < warmup + iters; i++)
         {
             run.Trainer.Stats.Clear();
             var clock = Stopwatch.StartNew();
+            var cpuStart = Process.GetCurrentProcess().TotalProcessorTime;
             run.Trainer.Step();
             if (i < warmup) continue;
             seconds.Add(clock.Elapsed.TotalSeconds);
+            cpuSeconds.Add((Process.GetCurrentProcess().TotalProcessorTime - cpuStart).TotalSeconds);
             foreach (var (k, e) in run.Trainer.Stats.Entries.Where(kv => kv.Key.StartsWith("Timing/")))
                 (phases.TryGetValue(k, out var l) ? l : phases[k] = new()).Add(e.Sum);
         }
         using var process = Process.GetCurrentProcess();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"train {name}: stage-2 iteration, batch {options.Batch}, {p}px, {torch.get_num_threads()} threads: median {Median(seconds):0.000} s, mean {seconds.Average():0.000} s over {iters} (after {warmup} warm-up); peak RSS {process.PeakWorkingSet64 / (double)(1L << 30):0.00} GiB; heap mode {NativeSettings.Heap?.ToString() ?? "glibc default"}"));
+            $"train {name}: stage-2 iteration, batch {options.Batch}, {p}px, {torch.get_num_threads()} threads: median {Median(seconds):0.000} s, mean {seconds.Average():0.000} s over {iters} (after {warmup} warm-up), CPU time median {Median(cpuSeconds):0.000} s; recompute {recompute}; peak RSS {process.PeakWorkingSet64 / (double)(1L << 30):0.00} GiB; heap mode {NativeSettings.Heap?.ToString() ?? "glibc default"}"));
         foreach (var (k, l) in phases.OrderBy(kv => kv.Key))
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {k,-14} median {Median(l):0.000} s ({l.Count} iterations)"));
         Directory.Delete(root, recursive: true);
