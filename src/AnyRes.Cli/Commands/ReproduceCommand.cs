@@ -46,28 +46,19 @@ public static class ReproduceCommand
                 Command = "anyres " + string.Join(' ', result.Tokens.Select(t => Quote(t.Value))),
             };
             var clock = Stopwatch.StartNew();
-            using var cancel = new CancellationTokenSource();
-            ConsoleCancelEventHandler onCancel = (_, e) =>
-            {
-                if (cancel.IsCancellationRequested) return;   // a second Ctrl-C ends the process at once
-                e.Cancel = true;
-                cancel.Cancel();
-                Console.Error.WriteLine("\nstopping after this iteration or batch (Ctrl-C again to abort)");
-            };
-            Console.CancelKeyPress += onCancel;
+            using var ctrlC = new CliCommon.CtrlC("stopping after this iteration or batch");
             try
             {
-                var results = new ReproduceProtocol(settings, device, line => Console.WriteLine($"[reproduce {clock.Elapsed.ToString(@"hh\:mm\:ss", CultureInfo.InvariantCulture)}] {line}")).Run(cancel.Token);
+                var results = new ReproduceProtocol(settings, device, line => Console.WriteLine($"[reproduce {clock.Elapsed.ToString(@"hh\:mm\:ss", CultureInfo.InvariantCulture)}] {line}")).Run(ctrlC.Token);
                 Console.WriteLine();
                 Console.WriteLine(File.ReadAllText(results));
                 return 0;
             }
-            catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+            catch (OperationCanceledException) when (ctrlC.Token.IsCancellationRequested)
             {
                 Console.Error.WriteLine($"stopped; run the same command again to continue in {Path.GetFullPath(settings.Out)}");
                 return Interrupted;
             }
-            finally { Console.CancelKeyPress -= onCancel; }
         }));
         return command;
     }

@@ -108,22 +108,10 @@ public static class TrainCommand
     static int Train(TrainingRun run)
     {
         Console.WriteLine($"malloc heap mode: {NativeSettings.Heap?.ToString().ToLowerInvariant() ?? "glibc default (MALLOC_* set)"} ({NativeSettings.HeapVariable} overrides; docs/training.md)");
-        using var cancel = new CancellationTokenSource();
-        ConsoleCancelEventHandler onCancel = (_, e) =>
-        {
-            if (cancel.IsCancellationRequested) return;   // a second Ctrl-C ends the process at once
-            e.Cancel = true;
-            cancel.Cancel();
-            Console.Error.WriteLine("\nstopping after this iteration; writing a snapshot (Ctrl-C again to abort)");
-        };
-        Console.CancelKeyPress += onCancel;
-        try
-        {
-            run.Progress = ProgressReporter.ForConsole(run.Options.Kimg);
-            run.Run(cancel.Token);
-            return 0;
-        }
-        finally { Console.CancelKeyPress -= onCancel; }
+        using var ctrlC = new CliCommon.CtrlC("stopping after this iteration; writing a snapshot");
+        run.Progress = ProgressReporter.ForConsole(run.Options.Kimg);
+        run.Run(ctrlC.Token);
+        return 0;
     }
 
     /// <summary>Applies flag values (text) to the options through their JSON form, so each flag maps to exactly one property.</summary>

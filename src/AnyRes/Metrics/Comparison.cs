@@ -52,13 +52,13 @@ public static class Comparison
     }
 
     /// <summary>
-    /// KID as the metric runner computes it. With at most 1,000 samples per set every subset is the whole set, so one subset
-    /// gives the value that 100 would.
+    /// KID as the metric runner computes it (100 subsets of up to 1,000). When both sets have the same size of at most 1,000,
+    /// every subset is the whole of both sets, so one subset gives the value that 100 would.
     /// </summary>
     public static double Kid(Tensor reals, Tensor fakes)
     {
-        long m = Math.Min(reals.shape[0], fakes.shape[0]);
-        return Distances.Kid(reals, fakes, subsets: m <= 1000 ? 1 : 100, maxSubsetSize: 1000, seed: 0);
+        bool whole = reals.shape[0] == fakes.shape[0] && reals.shape[0] <= 1000;
+        return Distances.Kid(reals, fakes, subsets: whole ? 1 : 100, maxSubsetSize: 1000, seed: 0);
     }
 
     static (Tensor Mean, Tensor Cov) MeanCov(Tensor features)

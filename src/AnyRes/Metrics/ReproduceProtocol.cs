@@ -26,7 +26,7 @@ public sealed class ReproduceProtocol(ReproduceSettings settings, torch.Device d
     static readonly uint[] FigureSeeds = [0, 1, 2];
     public static TimeSpan ProgressInterval { get; set; } = TimeSpan.FromSeconds(60);
 
-    readonly string _out = Path.GetFullPath(settings.Out);
+    readonly string _out = Path.TrimEndingDirectorySeparator(Path.GetFullPath(settings.Out));
     ReproduceState _state = new();
 
     string TrainDir => Path.Combine(_out, "split", "train");
@@ -39,6 +39,9 @@ public sealed class ReproduceProtocol(ReproduceSettings settings, torch.Device d
     {
         settings.Validate();
         if (!Directory.Exists(settings.Data) && !File.Exists(settings.Data)) throw AnyResException.ForFile(settings.Data, "no such file or folder");
+        var data = Path.TrimEndingDirectorySeparator(Path.GetFullPath(settings.Data));
+        if (_out == data || _out.StartsWith(data + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+            throw AnyResException.ForFile(settings.Out, "is inside --data: the split's copies would become training data; choose an --out outside it");
         OpenState();
         if (_state.Phase("report").Done)
         {

@@ -77,6 +77,7 @@ public class TrainingOptionsTests
     }
 }
 
+[Collection("Console")]
 public class TrainCommandTests
 {
     [Fact]
