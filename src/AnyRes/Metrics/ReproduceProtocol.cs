@@ -81,17 +81,23 @@ public sealed class ReproduceProtocol(ReproduceSettings settings, torch.Device d
 
     void SaveState() => AtomicFile.WriteAllText(Path.Combine(_out, StateFile), _state.ToJson());
 
-    /// <summary>Runs a short phase once, recording its wall time; a phase interrupted before it finished runs again.</summary>
+    /// <summary>Runs a phase once, recording its wall time over all attempts; a phase interrupted before it finished runs again.</summary>
     void Phase(string name, Action body)
     {
         var phase = _state.Phase(name);
         if (phase.Done) return;
         var clock = Stopwatch.StartNew();
         log($"{name}: start");
-        body();
-        phase.Seconds += clock.Elapsed.TotalSeconds;
-        phase.Done = true;
-        SaveState();
+        try
+        {
+            body();
+            phase.Done = true;
+        }
+        finally
+        {
+            phase.Seconds += clock.Elapsed.TotalSeconds;   // an interrupted attempt's time counts too
+            SaveState();
+        }
         log($"{name}: done in {clock.Elapsed.TotalSeconds:0} s");
     }
 
