@@ -61,4 +61,31 @@ public static class CliCommon
             return UserError;
         }
     };
+
+    /// <summary>While alive, Ctrl-C cancels <see cref="Token"/> (saying <c>message</c>) instead of ending the process; a second Ctrl-C ends it at once.</summary>
+    public sealed class CtrlC : IDisposable
+    {
+        readonly CancellationTokenSource _cancel = new();
+        readonly ConsoleCancelEventHandler _handler;
+
+        public CtrlC(string message)
+        {
+            _handler = (_, e) =>
+            {
+                if (_cancel.IsCancellationRequested) return;
+                e.Cancel = true;
+                _cancel.Cancel();
+                Console.Error.WriteLine($"\n{message} (Ctrl-C again to abort)");
+            };
+            Console.CancelKeyPress += _handler;
+        }
+
+        public CancellationToken Token => _cancel.Token;
+
+        public void Dispose()
+        {
+            Console.CancelKeyPress -= _handler;
+            _cancel.Dispose();
+        }
+    }
 }

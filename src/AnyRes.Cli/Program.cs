@@ -13,10 +13,11 @@ root.Subcommands.Add(GenerateCommand.Create());
 root.Subcommands.Add(ZoomCommand.Create());
 root.Subcommands.Add(MetricsCommand.Create());
 root.Subcommands.Add(CompareCommand.Create());
+root.Subcommands.Add(ReproduceCommand.Create());
 root.Subcommands.Add(TrainCommand.Create());
 root.Subcommands.Add(InitCommand.Create());
 root.Subcommands.Add(InfoCommand.Create());
 // Training runs for hours and its heap fragments; it returns large freed blocks instead (before its first tensor).
-if (root.Parse(args).CommandResult is { Parent: System.CommandLine.Parsing.CommandResult { Command.Name: "train" } })
+if (root.Parse(args).CommandResult is { Parent: System.CommandLine.Parsing.CommandResult { Command.Name: "train" } } or { Command.Name: "reproduce" })
     NativeSettings.PreferHeap(HeapMode.Release);
 return CliCommon.Invoke(root, args);

@@ -9,7 +9,8 @@ namespace AnyRes.Cli.Commands;
 
 /// <summary>
 /// <c>anyres train global|patch</c>: every <see cref="TrainingOptions"/> property is a flag (kebab-case; the reference's
-/// underscore spellings are aliases), applied on top of <c>--preset</c> (paper = train.sh, tiny = a CPU run of minutes).
+/// underscore spellings are aliases), applied on top of <c>--preset</c> (paper = train.sh, tiny = a CPU run of minutes, cpu = a
+/// provisional CPU recipe of hours).
 /// </summary>
 public static class TrainCommand
 {
@@ -34,6 +35,8 @@ public static class TrainCommand
         ["scale_min"] = "smallest patch scale (default: the HR image's native size)",
         ["tiny_networks"] = "use the tiny generator/discriminator layouts (with --cbase/--cmax)",
         ["z_dim"] = "latent width (z and w) override",
+        ["scale_conditioning"] = "how stage 2's scale branch sees the zoom: parity (as the reference: the mapping's input normalisation makes it inert) or log-zoom (log zoom scaled to [-1, 1] over the scale-mapping range, no normalisation; the ablation of docs/reproduce.md)",
+        ["ema"] = "G_ema half-life in kimg (default: batch * 10 / 32, as train.py)",
         ["recompute"] = "G's backward recomputes each synthesis layer, a few samples at a time, instead of keeping its intermediates: about one more forward of time for a fraction of the memory (SG3-T 256 at batch 4 needs it to fit in 16 GB)",
     };
 
@@ -51,7 +54,7 @@ public static class TrainCommand
         var command = new Command(name, stage == TrainStage.Global
             ? "Stage 1: a StyleGAN3 on the LR dataset at the generator's resolution."
             : "Stage 2: patch training from a stage-1 teacher on LR images and HR patches at continuous scales.");
-        var preset = new Option<string>("--preset") { Description = "paper (the train.sh values) or tiny (a CPU run of minutes)", DefaultValueFactory = _ => "paper" };
+        var preset = new Option<string>("--preset") { Description = "paper (the train.sh values), tiny (a CPU run of minutes) or cpu (a provisional CPU recipe of hours, bench/recipe.md)", DefaultValueFactory = _ => "paper" };
         var dryRun = new Option<bool>("--dry-run", "-n") { Description = "print the resolved options as JSON and exit" };
         var resume = new Option<string?>("--resume") { Description = "continue the run in this run directory bit-identically (--kimg, --tick, --snap and --keep may change)" };
         command.Options.Add(preset);
@@ -105,22 +108,10 @@ public static class TrainCommand
     static int Train(TrainingRun run)
     {
         Console.WriteLine($"malloc heap mode: {NativeSettings.Heap?.ToString().ToLowerInvariant() ?? "glibc default (MALLOC_* set)"} ({NativeSettings.HeapVariable} overrides; docs/training.md)");
-        using var cancel = new CancellationTokenSource();
-        ConsoleCancelEventHandler onCancel = (_, e) =>
-        {
-            if (cancel.IsCancellationRequested) return;   // a second Ctrl-C ends the process at once
-            e.Cancel = true;
-            cancel.Cancel();
-            Console.Error.WriteLine("\nstopping after this iteration; writing a snapshot (Ctrl-C again to abort)");
-        };
-        Console.CancelKeyPress += onCancel;
-        try
-        {
-            run.Progress = ProgressReporter.ForConsole(run.Options.Kimg);
-            run.Run(cancel.Token);
-            return 0;
-        }
-        finally { Console.CancelKeyPress -= onCancel; }
+        using var ctrlC = new CliCommon.CtrlC("stopping after this iteration; writing a snapshot");
+        run.Progress = ProgressReporter.ForConsole(run.Options.Kimg);
+        run.Run(ctrlC.Token);
+        return 0;
     }
 
     /// <summary>Applies flag values (text) to the options through their JSON form, so each flag maps to exactly one property.</summary>
@@ -131,13 +122,20 @@ public static class TrainCommand
         return TrainingOptions.FromJson(json.ToJsonString(), "command line");
     }
 
-    static JsonNode? Parse(Type type, string name, string text)
+    internal static JsonNode? Parse(Type type, string name, string text)
     {
         var t = Nullable.GetUnderlyingType(type) ?? type;
         string flag = "--" + name.Replace('_', '-');
         if (text is "none" or "null" && (Nullable.GetUnderlyingType(type) is not null || (t == typeof(string) && name is "teacher" or "data_hr" or "lpips" or "desc")))
             return null;
         if (t == typeof(string)) return JsonValue.Create(text);
+        if (t.IsEnum)
+        {
+            // parity | log-zoom (also log_zoom, LogZoom): matched without separators, written as the JSON's snake case.
+            var match = Enum.GetNames(t).FirstOrDefault(n => string.Equals(n, text.Replace("-", "").Replace("_", ""), StringComparison.OrdinalIgnoreCase));
+            return match is not null ? JsonValue.Create(JsonNamingPolicy.SnakeCaseLower.ConvertName(match))
+                : throw new AnyResException($"{flag} {text}: expected {TypeName(type)}");
+        }
         if (t == typeof(bool))
             return text.ToLowerInvariant() switch
             {
@@ -155,6 +153,7 @@ public static class TrainCommand
     static string TypeName(Type type)
     {
         var t = Nullable.GetUnderlyingType(type) ?? type;
+        if (t.IsEnum) return string.Join("|", Enum.GetNames(t).Select(n => JsonNamingPolicy.KebabCaseLower.ConvertName(n)));
         return t == typeof(bool) ? "BOOL" : t == typeof(int) ? "INT" : t == typeof(double) ? "FLOAT" : "STR";
     }
 }

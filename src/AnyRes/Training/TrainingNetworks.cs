@@ -74,6 +74,7 @@ public sealed class TrainingNetworks : IDisposable
             ScaleMappingMin = o.ScaleMappingMin ?? defaults.ScaleMappingMin,
             ScaleMappingMax = o.ScaleMappingMax ?? defaults.ScaleMappingMax,
             ScaleMappingNorm = o.ScaleMappingNorm,
+            ScaleConditioning = o.ScaleConditioning,
             MagnitudeEmaBeta = o.MagnitudeEmaBeta,
         };
         torch.manual_seed(o.Seed);

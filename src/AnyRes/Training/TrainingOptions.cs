@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using AnyRes.Core;
+using AnyRes.Networks;
 
 namespace AnyRes.Training;
 
@@ -9,8 +10,8 @@ public enum TrainStage { Global, Patch }
 /// <summary>
 /// Every flag of the reference's <c>train.py</c> that <c>train.sh</c> uses (spec §6.6), at train.py's default, plus the port's
 /// own (keep, lpips, checkpoint cadence in iterations). JSON names are the reference's flag names, so
-/// <c>training_options.json</c> reads like the reference's. <see cref="Preset"/> applies the <c>train.sh</c> values ("paper")
-/// or a CPU-sized configuration ("tiny").
+/// <c>training_options.json</c> reads like the reference's. <see cref="Preset"/> applies the <c>train.sh</c> values ("paper"),
+/// a CPU run of minutes ("tiny") or a provisional CPU recipe of hours ("cpu").
 /// </summary>
 public sealed record TrainingOptions
 {
@@ -63,6 +64,8 @@ public sealed record TrainingOptions
     public int? ScaleMappingMin { get; init; }
     public int? ScaleMappingMax { get; init; }
     public string ScaleMappingNorm { get; init; } = "positive";
+    /// <summary>How stage 2's scale branch sees the zoom: as the reference (inert) or log-zoom (the ablation of issue 16).</summary>
+    public ScaleConditioning ScaleConditioning { get; init; } = ScaleConditioning.Parity;
 
     // The port's own.
     public int Keep { get; init; } = 0;                  // network snapshots kept (0 = all)
@@ -70,18 +73,19 @@ public sealed record TrainingOptions
     public bool TinyNetworks { get; init; } = false;     // GeneratorOptions.Tiny / DiscriminatorOptions.Tiny at Cbase/Cmax
     public int? ZDim { get; init; }                      // latent width override (tiny runs)
     public bool Recompute { get; init; } = true;         // G's backward recomputes each synthesis layer instead of storing it
+    public double? Ema { get; init; }                    // G EMA half-life in kimg; default batch·10/32 as train.py
 
     [JsonIgnore] public int BatchPerPass => BatchGpu ?? Batch / Gpus;
     [JsonIgnore] public double GLearningRate => Glr ?? 0.0025;
     [JsonIgnore] public int MappingDepth => MapDepth ?? 2;
     [JsonIgnore] public int Resolution => GSize ?? DataResolution ?? 256;
-    [JsonIgnore] public double EmaKimg => Batch * 10 / 32.0;          // G EMA half-life
+    [JsonIgnore] public double EmaKimg => Ema ?? Batch * 10 / 32.0;   // G EMA half-life
     [JsonIgnore] public double? EmaRampup => Teacher is null ? 0.05 : null;   // no ramp-up when fine-tuning from a teacher
     [JsonIgnore] public double MagnitudeEmaBeta => Math.Pow(0.5, Batch / 20e3);
 
     public const int DRegInterval = 16;                  // lazy R1
 
-    /// <summary>The <c>train.sh</c> command lines (stage 1 and 2 for birds) or a CPU run of minutes ("tiny").</summary>
+    /// <summary>The <c>train.sh</c> command lines (stage 1 and 2 for birds), a CPU run of minutes ("tiny") or of hours ("cpu").</summary>
     public static TrainingOptions Preset(string name, TrainStage stage) => name switch
     {
         "paper" => new TrainingOptions
@@ -101,7 +105,20 @@ public sealed record TrainingOptions
             TeacherLambda = 5.0, TeacherMode = "inverse", ScaleMax = 0.5, ScaleMappingMin = 1, ScaleMappingMax = 8, PatchCrop = true,
             Outdir = "runs", Keep = 3,
         },
-        _ => throw new AnyResException($"--preset {name}: expected 'paper' or 'tiny'"),
+        // PROVISIONAL until bench/recipe.md has measured runs: a reasoned starting point for learning texture on 2 CPU cores
+        // in hours (bench/recipe.md says why each value). p = 64 keeps a stage-2 iteration near a few seconds; channels 48
+        // (1.5× tiny) for texture capacity at ~2× tiny's cost; batch 4 because at a fixed wall time more iterations beat a
+        // bigger batch on a CPU (and the minibatch-std group is 4); γ = 0.2 is StyleGAN2's heuristic 0.0002·p²/batch; the EMA
+        // half-life of 1 kimg lets G_ema follow G in runs of ~10–30 kimg (train.py's batch·10/32 would be 1.25).
+        "cpu" => new TrainingOptions
+        {
+            TrainingMode = stage, Cfg = "stylegan3-t", Gpus = 1, Batch = 4, BatchGpu = 4, Gamma = 0.2, Mirror = true, Aug = "noaug",
+            Kimg = 50, Tick = 0.5, Snap = 4, Cbase = 2048, Cmax = 48, TinyNetworks = true, ZDim = 64, Workers = 1, Ema = 1,
+            GSize = 64, DataResolution = 64, RandomCrop = true, Metrics = "none",
+            TeacherLambda = 5.0, TeacherMode = "inverse", ScaleMax = 0.5, ScaleMappingMin = 1, ScaleMappingMax = 8, PatchCrop = true,
+            Outdir = "runs", Keep = 3,
+        },
+        _ => throw new AnyResException($"--preset {name}: expected 'paper', 'tiny' or 'cpu'"),
     };
 
     /// <summary>Rejects combinations the reference rejects, and features this port does not implement, with one line each.</summary>
@@ -118,6 +135,8 @@ public sealed record TrainingOptions
         if (Batch % (Gpus * BatchPerPass) != 0) throw new AnyResException("--batch must be a multiple of --gpus times --batch-gpu");
         if (BatchPerPass < MbstdGroup) throw new AnyResException("--batch-gpu cannot be smaller than --mbstd-group");
         if (Kimg <= 0 || Tick <= 0 || Snap < 1) throw new AnyResException("--kimg and --tick must be positive and --snap at least 1");
+        if (Ema is { } ema && !(ema > 0)) throw new AnyResException($"--ema {ema}: the EMA half-life must be positive (kimg)");
+        if (ScaleConditioning == ScaleConditioning.LogZoom && ScaleMappingMin is <= 0) throw new AnyResException("--scale-conditioning log-zoom needs --scale-mapping-min > 0");
         if (GSize is { } g && DataResolution is { } d && g != d) throw new AnyResException($"--g-size {g} must equal --data-resolution {d}");
     }
 

@@ -77,6 +77,7 @@ public class TrainingOptionsTests
     }
 }
 
+[Collection("Console")]
 public class TrainCommandTests
 {
     [Fact]
@@ -95,5 +96,31 @@ public class TrainCommandTests
         var text = captured.ToString();
         var o = TrainingOptions.FromJson(text[text.IndexOf('{')..(text.LastIndexOf('}') + 1)], "dry run");
         Assert.Equal(TrainingOptions.Preset("tiny", TrainStage.Patch) with { Data = "lr", DataHr = "hr", TeacherLambda = 3, Mirror = false }, o);
+    }
+
+    static (int Code, string Out, string Err) Train(params string[] args) => CliRunner.Run([AnyRes.Cli.Commands.TrainCommand.Create()], args);
+
+    [Fact]
+    public void Scale_conditioning_and_ema_are_flags_and_the_cpu_preset_is_valid()
+    {
+        var (rc, text, _) = Train("train", "patch", "--preset", "cpu", "--data", "lr", "--data-hr", "hr", "--scale-conditioning", "log-zoom", "--ema", "0.5", "--dry-run");
+        Assert.Equal(0, rc);
+        Assert.Contains("\"scale_conditioning\": \"log_zoom\"", text);
+        var o = TrainingOptions.FromJson(text[text.IndexOf('{')..(text.LastIndexOf('}') + 1)], "dry run");
+        Assert.Equal((AnyRes.Networks.ScaleConditioning.LogZoom, 0.5, 0.5), (o.ScaleConditioning, o.Ema, o.EmaKimg));
+        o.Validate();
+        Assert.Equal(AnyRes.Networks.ScaleConditioning.LogZoom, TrainingOptions.FromJson(o.ToJson(), "x").ScaleConditioning);
+
+        var cpu = TrainingOptions.Preset("cpu", TrainStage.Global) with { Data = "x" };
+        cpu.Validate();
+        Assert.Equal((64, 4, AnyRes.Networks.ScaleConditioning.Parity), (cpu.Resolution, cpu.Batch, cpu.ScaleConditioning));
+
+        var (bad, _, err) = Train("train", "patch", "--preset", "cpu", "--data", "lr", "--data-hr", "hr", "--scale-conditioning", "loud", "--dry-run");
+        Assert.Equal(AnyRes.Cli.CliCommon.UserError, bad);
+        Assert.Equal("error: --scale-conditioning loud: expected parity|log-zoom", err.Trim());
+        var (badEma, _, emaErr) = Train("train", "global", "--preset", "cpu", "--data", "lr", "--ema", "0", "-n");
+        Assert.Equal(0, badEma);   // a dry run prints without validating, as before
+        Assert.Contains("--ema 0", Assert.Throws<AnyResException>(() => (cpu with { Ema = 0 }).Validate()).Message);
+        Assert.Empty(emaErr);
     }
 }
