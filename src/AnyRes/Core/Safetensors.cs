@@ -81,9 +81,13 @@ public sealed class SafetensorsFile
         return new SafetensorsFile { Tensors = tensors, Metadata = metadata };
     }
 
-    /// <summary>Writes <paramref name="tensors"/> (any device; copied to CPU) atomically, in the given order.</summary>
+    /// <summary>
+    /// Writes <paramref name="tensors"/> (any device; copied to CPU) atomically, in the given order. The header comes from
+    /// shapes alone and each tensor's bytes go straight to the file, so writing holds no second copy of the data.
+    /// </summary>
     public static void Write(string path, IEnumerable<KeyValuePair<string, Tensor>> tensors, IReadOnlyDictionary<string, string>? metadata = null)
     {
+        var list = tensors.ToList();
         var header = new JsonObject();
         if (metadata is { Count: > 0 })
         {
@@ -91,21 +95,18 @@ public sealed class SafetensorsFile
             foreach (var (k, v) in metadata) meta[k] = v;
             header["__metadata__"] = meta;
         }
-        var blobs = new List<byte[]>();
         long offset = 0;
-        foreach (var (name, tensor) in tensors)
+        foreach (var (name, tensor) in list)
         {
-            using var cpu = tensor.detach().cpu().contiguous();
-            var dtypeName = DTypes.First(kv => kv.Value.type == cpu.dtype).Key;
-            var data = cpu.numel() == 0 ? Array.Empty<byte>() : cpu.bytes.ToArray();
+            var dtypeName = DTypes.FirstOrDefault(kv => kv.Value.type == tensor.dtype).Key ?? throw new ArgumentException($"tensor '{name}' has dtype {tensor.dtype}, which safetensors files here do not hold");
+            long length = tensor.numel() * DTypes[dtypeName].size;
             header[name] = new JsonObject
             {
                 ["dtype"] = dtypeName,
-                ["shape"] = new JsonArray(cpu.shape.Select(s => (JsonNode)s).ToArray()),
-                ["data_offsets"] = new JsonArray(offset, offset + data.Length),
+                ["shape"] = new JsonArray(tensor.shape.Select(s => (JsonNode)s).ToArray()),
+                ["data_offsets"] = new JsonArray(offset, offset + length),
             };
-            blobs.Add(data);
-            offset += data.Length;
+            offset += length;
         }
         var headerBytes = Encoding.UTF8.GetBytes(header.ToJsonString());
         int padded = (headerBytes.Length + 7) / 8 * 8;
@@ -116,7 +117,12 @@ public sealed class SafetensorsFile
             s.Write(len);
             s.Write(headerBytes);
             for (int i = headerBytes.Length; i < padded; i++) s.WriteByte((byte)' ');
-            foreach (var b in blobs) s.Write(b);
+            foreach (var (_, tensor) in list)
+            {
+                if (tensor.numel() == 0) continue;
+                using var cpu = tensor.detach().cpu().contiguous();
+                s.Write(cpu.bytes);
+            }
         });
     }
 }

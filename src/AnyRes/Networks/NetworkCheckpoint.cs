@@ -41,7 +41,7 @@ public static class NetworkCheckpoint
     /// </summary>
     public static LoadedNetworks Load(string path, Device device)
     {
-        var file = SafetensorsFile.Read(path);
+        var file = SafetensorsFile.Read(Resolve(path));
         try
         {
             if (!file.Metadata.TryGetValue(FormatKey, out var format))
@@ -71,7 +71,7 @@ public static class NetworkCheckpoint
     /// </summary>
     public static Generator LoadGenerator(string path, Device device, GeneratorOptions? options = null)
     {
-        var file = SafetensorsFile.Read(path);
+        var file = SafetensorsFile.Read(Resolve(path));
         try
         {
             var prefix = file.Tensors.Keys.Any(k => k.StartsWith("G_ema.")) ? "G_ema." : file.Tensors.Keys.Any(k => k.StartsWith("G.")) ? "G." : "";
@@ -90,6 +90,9 @@ public static class NetworkCheckpoint
             foreach (var t in file.Tensors.Values) t.Dispose();
         }
     }
+
+    /// <summary>An official snapshot (.pkl) is read through its imported copy in the cache; any other path is used as it is.</summary>
+    static string Resolve(string path) => OfficialSnapshot.IsSnapshot(path) ? OfficialSnapshot.Cached(path) : path;
 
     static TModule? Build<TOptions, TModule>(string path, SafetensorsFile file, string prefix, Func<TOptions, TModule> create) where TOptions : class
     {
@@ -113,18 +116,25 @@ public static class NetworkCheckpoint
     /// <summary>One module in a checkpoint: its key prefix (with the dot), the module and its options record.</summary>
     internal readonly record struct Entry(string Prefix, nn.Module Module, object Options);
 
+    /// <summary>One network's tensors to write: prefix, options record, and the full names (prefix included) in order.</summary>
+    internal readonly record struct TensorEntry(string Prefix, object Options, IReadOnlyList<KeyValuePair<string, Tensor>> Tensors);
+
     /// <summary>Writes the modules' state dicts (parameters and persistent buffers) and options atomically.</summary>
-    internal static void SaveModules(string path, IReadOnlyList<Entry> entries, IReadOnlyDictionary<string, string>? extraMetadata)
+    internal static void SaveModules(string path, IReadOnlyList<Entry> entries, IReadOnlyDictionary<string, string>? extraMetadata) =>
+        SaveTensors(path, entries.Select(e => new TensorEntry(e.Prefix, e.Options,
+            e.Module.state_dict().Select(kv => KeyValuePair.Create(e.Prefix + kv.Key, kv.Value)).ToList())).ToList(), extraMetadata);
+
+    /// <summary>Writes named tensors with each network's options JSON and the layout marker, atomically.</summary>
+    internal static void SaveTensors(string path, IReadOnlyList<TensorEntry> entries, IReadOnlyDictionary<string, string>? extraMetadata)
     {
         var metadata = new Dictionary<string, string> { ["format"] = "pt", [FormatKey] = FormatValue };
-        foreach (var (prefix, _, options) in entries) metadata[OptionsKey(prefix)] = JsonSerializer.Serialize(options, options.GetType(), Json);
+        foreach (var (prefix, options, _) in entries) metadata[OptionsKey(prefix)] = JsonSerializer.Serialize(options, options.GetType(), Json);
         foreach (var (k, v) in extraMetadata ?? new Dictionary<string, string>())
         {
             if (metadata.ContainsKey(k)) throw new ArgumentException($"extra metadata key '{k}' is reserved for the checkpoint layout");
             metadata[k] = v;
         }
-        var tensors = entries.SelectMany(e => e.Module.state_dict().Select(kv => KeyValuePair.Create(e.Prefix + kv.Key, kv.Value)));
-        SafetensorsFile.Write(path, tensors, metadata);
+        SafetensorsFile.Write(path, entries.SelectMany(e => e.Tensors), metadata);
     }
 
     /// <summary>
@@ -133,9 +143,20 @@ public static class NetworkCheckpoint
     /// </summary>
     internal static void LoadStrict(string path, IReadOnlyDictionary<string, Tensor> tensors, IEnumerable<(string Prefix, nn.Module Module)> modules)
     {
+        var pairs = Match(path, tensors, modules);
+        using var noGrad = no_grad();
+        foreach (var (_, target, source) in pairs) target.copy_(source);
+    }
+
+    /// <summary>
+    /// Pairs each module state-dict entry (in module order) with the tensor of the same full name; all missing, unexpected and
+    /// mis-shaped keys are reported together in one error naming <paramref name="path"/>.
+    /// </summary>
+    internal static List<(string Name, Tensor Target, Tensor Source)> Match(string path, IReadOnlyDictionary<string, Tensor> tensors, IEnumerable<(string Prefix, nn.Module Module)> modules)
+    {
         var missing = new List<string>();
         var misshaped = new List<string>();
-        var pairs = new List<(Tensor Target, Tensor Source)>();
+        var pairs = new List<(string, Tensor, Tensor)>();
         var used = new HashSet<string>();
         foreach (var (prefix, module) in modules)
         {
@@ -149,7 +170,7 @@ public static class NetworkCheckpoint
                 else if (source.is_floating_point() != target.is_floating_point())
                     misshaped.Add($"{name} is {source.dtype} in the file, {target.dtype} in the model");
                 else
-                    pairs.Add((target, source));
+                    pairs.Add((name, target, source));
             }
         }
         var unexpected = tensors.Keys.Where(k => !used.Contains(k)).ToList();
@@ -161,8 +182,7 @@ public static class NetworkCheckpoint
             if (misshaped.Count > 0) parts.Add($"mis-shaped {Count(misshaped.Count, "key")} ({List(misshaped)})");
             throw AnyResException.ForFile(path, "does not match the networks it describes: " + string.Join("; ", parts));
         }
-        using var noGrad = no_grad();
-        foreach (var (target, source) in pairs) target.copy_(source);
+        return pairs;
     }
 
     static string Shape(Tensor t) => "[" + string.Join(", ", t.shape) + "]";
