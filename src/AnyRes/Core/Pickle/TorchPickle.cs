@@ -146,7 +146,7 @@ public sealed class TorchPickle : IDisposable
     static object LoadFromBytes(object[] a)
     {
         if (a.Length != 1 || a[0] is not byte[] bytes) throw new NotSupportedException("_load_from_bytes without a bytes argument");
-        var storage = LegacyStorage.Read(bytes, $"{readingName} (storage {reading!.Count})");
+        var storage = LegacyStorage.Read(bytes, $"{readingName}: storage {reading!.Count}");
         reading.Add(storage);
         return storage;
     }
