@@ -21,7 +21,7 @@ public static class ImportCommand
             string path = result.GetValue(snapshot)!, target = result.GetValue(output)!;
             if (!target.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase)) throw new AnyResException($"--out {target}: the checkpoint must be a .safetensors file");
             var watch = System.Diagnostics.Stopwatch.StartNew();
-            using var official = OfficialSnapshot.Read(path);
+            var official = OfficialSnapshot.Read(path);
             official.Save(path, target, official.Metadata(path));
             Console.WriteLine($"{path} -> {target}");
             foreach (var line in official.Summary()) Console.WriteLine("  " + line);

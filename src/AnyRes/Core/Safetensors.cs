@@ -81,13 +81,28 @@ public sealed class SafetensorsFile
         return new SafetensorsFile { Tensors = tensors, Metadata = metadata };
     }
 
-    /// <summary>
-    /// Writes <paramref name="tensors"/> (any device; copied to CPU) atomically, in the given order. The header comes from
-    /// shapes alone and each tensor's bytes go straight to the file, so writing holds no second copy of the data.
-    /// </summary>
-    public static void Write(string path, IEnumerable<KeyValuePair<string, Tensor>> tensors, IReadOnlyDictionary<string, string>? metadata = null)
+    /// <summary>One tensor to write: its name, dtype, shape and a writer of its elements (C order, little-endian).</summary>
+    public readonly record struct Entry(string Name, ScalarType Type, long[] Shape, Action<Stream> WriteData)
     {
-        var list = tensors.ToList();
+        /// <summary>A tensor on any device, copied to the CPU only while it is written.</summary>
+        public static Entry Of(string name, Tensor tensor) => new(name, tensor.dtype, tensor.shape, s =>
+        {
+            if (tensor.numel() == 0) return;
+            using var cpu = tensor.detach().cpu().contiguous();
+            s.Write(cpu.bytes);
+        });
+    }
+
+    /// <summary>Writes <paramref name="tensors"/> (any device; copied to CPU) atomically, in the given order.</summary>
+    public static void Write(string path, IEnumerable<KeyValuePair<string, Tensor>> tensors, IReadOnlyDictionary<string, string>? metadata = null) =>
+        Write(path, tensors.Select(kv => Entry.Of(kv.Key, kv.Value)).ToList(), metadata);
+
+    /// <summary>
+    /// Writes the entries atomically, in order. The header comes from dtypes and shapes alone and each entry's bytes go
+    /// straight to the file, so writing holds no second copy of the data.
+    /// </summary>
+    public static void Write(string path, IReadOnlyList<Entry> entries, IReadOnlyDictionary<string, string>? metadata = null)
+    {
         var header = new JsonObject();
         if (metadata is { Count: > 0 })
         {
@@ -96,14 +111,14 @@ public sealed class SafetensorsFile
             header["__metadata__"] = meta;
         }
         long offset = 0;
-        foreach (var (name, tensor) in list)
+        foreach (var (name, type, shape, _) in entries)
         {
-            var dtypeName = DTypes.FirstOrDefault(kv => kv.Value.type == tensor.dtype).Key ?? throw new ArgumentException($"tensor '{name}' has dtype {tensor.dtype}, which safetensors files here do not hold");
-            long length = tensor.numel() * DTypes[dtypeName].size;
+            var dtypeName = DTypes.FirstOrDefault(kv => kv.Value.type == type).Key ?? throw new ArgumentException($"tensor '{name}' has dtype {type}, which safetensors files here do not hold");
+            long length = shape.Aggregate(1L, (a, b) => a * b) * DTypes[dtypeName].size;
             header[name] = new JsonObject
             {
                 ["dtype"] = dtypeName,
-                ["shape"] = new JsonArray(tensor.shape.Select(s => (JsonNode)s).ToArray()),
+                ["shape"] = new JsonArray(shape.Select(s => (JsonNode)s).ToArray()),
                 ["data_offsets"] = new JsonArray(offset, offset + length),
             };
             offset += length;
@@ -117,12 +132,9 @@ public sealed class SafetensorsFile
             s.Write(len);
             s.Write(headerBytes);
             for (int i = headerBytes.Length; i < padded; i++) s.WriteByte((byte)' ');
-            foreach (var (_, tensor) in list)
-            {
-                if (tensor.numel() == 0) continue;
-                using var cpu = tensor.detach().cpu().contiguous();
-                s.Write(cpu.bytes);
-            }
+            long start = s.Position;
+            foreach (var e in entries) e.WriteData(s);
+            if (s.Position - start != offset) throw new InvalidOperationException($"wrote {s.Position - start} data bytes, the header describes {offset}");
         });
     }
 }

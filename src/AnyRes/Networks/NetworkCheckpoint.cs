@@ -116,13 +116,16 @@ public static class NetworkCheckpoint
     /// <summary>One module in a checkpoint: its key prefix (with the dot), the module and its options record.</summary>
     internal readonly record struct Entry(string Prefix, nn.Module Module, object Options);
 
-    /// <summary>One network's tensors to write: prefix, options record, and the full names (prefix included) in order.</summary>
-    internal readonly record struct TensorEntry(string Prefix, object Options, IReadOnlyList<KeyValuePair<string, Tensor>> Tensors);
+    /// <summary>One network's tensors to write: prefix, options record, and the entries (full names, prefix included) in order.</summary>
+    internal readonly record struct TensorEntry(string Prefix, object Options, IReadOnlyList<SafetensorsFile.Entry> Tensors);
+
+    /// <summary>What strict matching needs of a source tensor.</summary>
+    internal readonly record struct TensorInfo(long[] Shape, bool IsFloatingPoint);
 
     /// <summary>Writes the modules' state dicts (parameters and persistent buffers) and options atomically.</summary>
     internal static void SaveModules(string path, IReadOnlyList<Entry> entries, IReadOnlyDictionary<string, string>? extraMetadata) =>
         SaveTensors(path, entries.Select(e => new TensorEntry(e.Prefix, e.Options,
-            e.Module.state_dict().Select(kv => KeyValuePair.Create(e.Prefix + kv.Key, kv.Value)).ToList())).ToList(), extraMetadata);
+            e.Module.state_dict().Select(kv => SafetensorsFile.Entry.Of(e.Prefix + kv.Key, kv.Value)).ToList())).ToList(), extraMetadata);
 
     /// <summary>Writes named tensors with each network's options JSON and the layout marker, atomically.</summary>
     internal static void SaveTensors(string path, IReadOnlyList<TensorEntry> entries, IReadOnlyDictionary<string, string>? extraMetadata)
@@ -134,7 +137,7 @@ public static class NetworkCheckpoint
             if (metadata.ContainsKey(k)) throw new ArgumentException($"extra metadata key '{k}' is reserved for the checkpoint layout");
             metadata[k] = v;
         }
-        SafetensorsFile.Write(path, entries.SelectMany(e => e.Tensors), metadata);
+        SafetensorsFile.Write(path, entries.SelectMany(e => e.Tensors).ToList(), metadata);
     }
 
     /// <summary>
@@ -143,20 +146,20 @@ public static class NetworkCheckpoint
     /// </summary>
     internal static void LoadStrict(string path, IReadOnlyDictionary<string, Tensor> tensors, IEnumerable<(string Prefix, nn.Module Module)> modules)
     {
-        var pairs = Match(path, tensors, modules);
+        var pairs = Match(path, tensors.ToDictionary(kv => kv.Key, kv => new TensorInfo(kv.Value.shape, kv.Value.is_floating_point())), modules);
         using var noGrad = no_grad();
-        foreach (var (_, target, source) in pairs) target.copy_(source);
+        foreach (var (name, target) in pairs) target.copy_(tensors[name]);
     }
 
     /// <summary>
-    /// Pairs each module state-dict entry (in module order) with the tensor of the same full name; all missing, unexpected and
-    /// mis-shaped keys are reported together in one error naming <paramref name="path"/>.
+    /// Pairs each module state-dict entry (in module order, by full name) with a source tensor of the same name; all missing,
+    /// unexpected and mis-shaped keys are reported together in one error naming <paramref name="path"/>.
     /// </summary>
-    internal static List<(string Name, Tensor Target, Tensor Source)> Match(string path, IReadOnlyDictionary<string, Tensor> tensors, IEnumerable<(string Prefix, nn.Module Module)> modules)
+    internal static List<(string Name, Tensor Target)> Match(string path, IReadOnlyDictionary<string, TensorInfo> tensors, IEnumerable<(string Prefix, nn.Module Module)> modules)
     {
         var missing = new List<string>();
         var misshaped = new List<string>();
-        var pairs = new List<(string, Tensor, Tensor)>();
+        var pairs = new List<(string, Tensor)>();
         var used = new HashSet<string>();
         foreach (var (prefix, module) in modules)
         {
@@ -165,12 +168,12 @@ public static class NetworkCheckpoint
                 var name = prefix + key;
                 if (!tensors.TryGetValue(name, out var source)) { missing.Add(name); continue; }
                 used.Add(name);
-                if (!source.shape.SequenceEqual(target.shape))
-                    misshaped.Add($"{name} is {Shape(source)} in the file, {Shape(target)} in the model");
-                else if (source.is_floating_point() != target.is_floating_point())
-                    misshaped.Add($"{name} is {source.dtype} in the file, {target.dtype} in the model");
+                if (!source.Shape.SequenceEqual(target.shape))
+                    misshaped.Add($"{name} is {Shape(source.Shape)} in the file, {Shape(target.shape)} in the model");
+                else if (source.IsFloatingPoint != target.is_floating_point())
+                    misshaped.Add($"{name} is {(source.IsFloatingPoint ? "floating point" : "integer")} in the file, {target.dtype} in the model");
                 else
-                    pairs.Add((name, target, source));
+                    pairs.Add((name, target));
             }
         }
         var unexpected = tensors.Keys.Where(k => !used.Contains(k)).ToList();
@@ -185,7 +188,7 @@ public static class NetworkCheckpoint
         return pairs;
     }
 
-    static string Shape(Tensor t) => "[" + string.Join(", ", t.shape) + "]";
+    static string Shape(long[] shape) => "[" + string.Join(", ", shape) + "]";
 
     static string Count(int n, string noun) => n == 1 ? $"1 {noun}" : $"{n} {noun}s";
 

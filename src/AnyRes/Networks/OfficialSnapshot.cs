@@ -15,7 +15,7 @@ namespace AnyRes.Networks;
 /// options from its constructor keyword arguments and its state dict named the way torch.nn.Module.state_dict() names it
 /// (parameters, then persistent buffers, then children, with dotted names). Nothing from the file is executed.
 /// </summary>
-public sealed class OfficialSnapshot : IDisposable
+public sealed class OfficialSnapshot
 {
     /// <summary>One network of the snapshot: checkpoint prefix ("G.", "G_ema.", "D."), options and state dict in module order.</summary>
     public sealed record Network(string Prefix, object Options, IReadOnlyList<(string Key, PickledTensor Tensor)> State, int DroppedBuffers);
@@ -24,12 +24,7 @@ public sealed class OfficialSnapshot : IDisposable
     /// <summary>Tensors of the training-time augmentation pipeline (ADA), which AnyRes does not use: counted, not imported.</summary>
     public int SkippedAugmentTensors { get; }
 
-    readonly TorchPickle pickle;
-
-    OfficialSnapshot(TorchPickle pickle, IReadOnlyList<Network> networks, int skipped) =>
-        (this.pickle, Networks, SkippedAugmentTensors) = (pickle, networks, skipped);
-
-    public void Dispose() => pickle.Dispose();
+    OfficialSnapshot(IReadOnlyList<Network> networks, int skipped) => (Networks, SkippedAugmentTensors) = (networks, skipped);
 
     static readonly (string Key, string Prefix, string Class)[] Modules = [("G", "G.", "Generator"), ("G_ema", "G_ema.", "Generator"), ("D", "D.", "Discriminator")];
 
@@ -49,30 +44,22 @@ public sealed class OfficialSnapshot : IDisposable
     public static OfficialSnapshot Read(string path)
     {
         var pickle = TorchPickle.Read(path);
-        try
+        if (pickle.Root is not Hashtable root)
+            throw AnyResException.ForFile(path, $"is a pickle of {Describe(pickle.Root)}, not a network snapshot (a dict with G, D, G_ema)");
+        if (!root.ContainsKey("G") && !root.ContainsKey("G_ema"))
+            throw AnyResException.ForFile(path, "is a pickle of a dict without G or G_ema: not a network snapshot");
+        var networks = new List<Network>();
+        foreach (var (key, prefix, cls) in Modules)
+            if (root[key] is { } value) networks.Add(Map(path, key, prefix, cls, value));
+        int skipped = 0;
+        foreach (DictionaryEntry e in root)
         {
-            if (pickle.Root is not Hashtable root)
-                throw AnyResException.ForFile(path, $"is a pickle of {Describe(pickle.Root)}, not a network snapshot (a dict with G, D, G_ema)");
-            if (!root.ContainsKey("G") && !root.ContainsKey("G_ema"))
-                throw AnyResException.ForFile(path, "is a pickle of a dict without G or G_ema: not a network snapshot");
-            var networks = new List<Network>();
-            foreach (var (key, prefix, cls) in Modules)
-                if (root[key] is { } value) networks.Add(Map(path, key, prefix, cls, value));
-            int skipped = 0;
-            foreach (DictionaryEntry e in root)
-            {
-                if (e.Key is "G" or "G_ema" or "D") continue;
-                int n = Tensors(e.Value, $"{e.Key}").Count();
-                if (e.Key as string == AugmentPipe) skipped = n;
-                else if (n > 0) throw AnyResException.ForFile(path, $"entry '{e.Key}' holds {n} tensors that AnyRes does not import");
-            }
-            return new OfficialSnapshot(pickle, networks, skipped);
+            if (e.Key is "G" or "G_ema" or "D") continue;
+            int n = Tensors(e.Value, $"{e.Key}").Count();
+            if (e.Key as string == AugmentPipe) skipped = n;
+            else if (n > 0) throw AnyResException.ForFile(path, $"entry '{e.Key}' holds {n} tensors that AnyRes does not import");
         }
-        catch
-        {
-            pickle.Dispose();
-            throw;
-        }
+        return new OfficialSnapshot(networks, skipped);
     }
 
     static Network Map(string path, string key, string prefix, string cls, object value)
@@ -196,24 +183,44 @@ public sealed class OfficialSnapshot : IDisposable
     /// </summary>
     public void Save(string source, string outPath, IReadOnlyDictionary<string, string>? metadata = null)
     {
-        using var scope = NewDisposeScope();
         var entries = new List<NetworkCheckpoint.TensorEntry>();
-        foreach (var n in Networks)
+        nn.Module? module = null;
+        object? built = null;
+        try
         {
-            var tensors = n.State.ToDictionary(s => n.Prefix + s.Key, s => s.Tensor.View());
-            // Built only for its state-dict layout (keys, shapes, dtypes), then released before the next one.
-            using var module = n.Options switch
+            foreach (var n in Networks)
             {
-                GeneratorOptions g => (nn.Module)new Generator(g),
-                DiscriminatorOptions d => new Discriminator(d),
-                _ => throw new InvalidOperationException(),
-            };
-            var pairs = NetworkCheckpoint.Match(source, tensors, [(n.Prefix, module)]);
-            var ordered = pairs.Select(p => KeyValuePair.Create(p.Name, p.Source.dtype == p.Target.dtype ? p.Source : p.Source.to(p.Target.dtype))).ToList();
-            entries.Add(new(n.Prefix, n.Options, ordered));
+                var tensors = n.State.ToDictionary(s => n.Prefix + s.Key, s => s.Tensor);
+                // Built only for its state-dict layout (keys, shapes, dtypes); G_ema reuses G's when their options agree.
+                if (!Equals(built, n.Options))
+                {
+                    module?.Dispose();
+                    module = n.Options switch
+                    {
+                        GeneratorOptions g => new Generator(g),
+                        DiscriminatorOptions d => new Discriminator(d),
+                        _ => throw new InvalidOperationException(),
+                    };
+                    built = n.Options;
+                }
+                var pairs = NetworkCheckpoint.Match(source, tensors.ToDictionary(kv => kv.Key, kv => new NetworkCheckpoint.TensorInfo(kv.Value.Size, kv.Value.IsFloatingPoint)), [(n.Prefix, module!)]);
+                entries.Add(new(n.Prefix, n.Options, pairs.Select(p => Entry(p.Name, tensors[p.Name], p.Target.dtype)).ToList()));
+            }
         }
+        finally { module?.Dispose(); }
         NetworkCheckpoint.SaveTensors(outPath, entries, metadata);
     }
+
+    /// <summary>The snapshot's elements as they are when the module holds the same dtype (every published file), else converted.</summary>
+    static SafetensorsFile.Entry Entry(string name, PickledTensor t, ScalarType type) =>
+        t.DType == type
+            ? new(name, type, t.Size, s => s.Write(t.Bytes().Span))
+            : new(name, type, t.Size, s =>
+            {
+                using var source = t.ToTensor();
+                using var converted = source.to(type);
+                if (converted.numel() > 0) s.Write(converted.bytes);
+            });
 
     /// <summary>
     /// The AnyRes checkpoint for a snapshot, imported once into the cache (keyed by the file's SHA-256, so a changed file is
@@ -226,7 +233,7 @@ public sealed class OfficialSnapshot : IDisposable
         using (var s = File.OpenRead(path)) hash = Convert.ToHexStringLower(SHA256.HashData(s));
         var target = Path.Combine(CacheFolder(), "imported", hash + ".safetensors");
         if (File.Exists(target)) return target;
-        using var snapshot = Read(path);
+        var snapshot = Read(path);
         snapshot.Save(path, target, snapshot.Metadata(path, hash));
         return target;
     }

@@ -34,19 +34,62 @@ public sealed class OrderedHashtable : Hashtable
 /// </summary>
 public sealed record PersistentObject(string ClassName, int Version, Hashtable State);
 
-/// <summary>A tensor as torch._utils._rebuild_tensor_v2 describes it: a strided view of a storage (a 1-D CPU tensor).</summary>
-public sealed class PickledTensor(Tensor storage, long offset, long[] size, long[] stride, bool isParameter)
+/// <summary>A storage's elements: <see cref="Numel"/> little-endian values of <see cref="Type"/> from <see cref="Offset"/> in <see cref="Data"/>.</summary>
+public sealed record PickledStorage(byte[] Data, int Offset, ScalarType Type, int ElementSize, long Numel);
+
+/// <summary>A tensor as torch._utils._rebuild_tensor_v2 describes it: a strided view (in elements) of a storage.</summary>
+public sealed class PickledTensor(PickledStorage storage, long offset, long[] size, long[] stride, bool isParameter)
 {
-    public Tensor Storage { get; } = storage;
+    public PickledStorage Storage { get; } = storage;
     public long Offset { get; } = offset;
     public long[] Size { get; } = size;
     public long[] Stride { get; } = stride;
-    public bool IsParameter { get; init; } = isParameter;
+    public bool IsParameter { get; } = isParameter;
 
-    public ScalarType DType => Storage.dtype;
+    public ScalarType DType => Storage.Type;
+    public long Numel => Size.Aggregate(1L, (a, b) => a * b);
+    public bool IsFloatingPoint => DType is ScalarType.Float32 or ScalarType.Float64 or ScalarType.Float16 or ScalarType.BFloat16;
 
-    /// <summary>A view of the storage with this tensor's geometry (no copy; valid while the storage lives).</summary>
-    public Tensor View() => Storage.as_strided(Size, Stride, Offset);
+    /// <summary>The elements in C order as raw bytes: a slice of the storage when the view is contiguous, else gathered.</summary>
+    public ReadOnlyMemory<byte> Bytes()
+    {
+        int e = Storage.ElementSize;
+        long start = Storage.Offset + Offset * e;
+        if (IsContiguous()) return Storage.Data.AsMemory((int)start, (int)(Numel * e));
+        var result = new byte[Numel * e];
+        int at = 0;
+        void Gather(int dim, long element)
+        {
+            if (dim == Size.Length)
+            {
+                Storage.Data.AsSpan((int)(Storage.Offset + element * e), e).CopyTo(result.AsSpan(at));
+                at += e;
+                return;
+            }
+            for (long i = 0; i < Size[dim]; i++) Gather(dim + 1, element + i * Stride[dim]);
+        }
+        if (Numel > 0) Gather(0, Offset);
+        return result;
+    }
+
+    bool IsContiguous()
+    {
+        long expected = 1;
+        for (int d = Size.Length - 1; d >= 0; d--)
+        {
+            if (Size[d] != 1 && Stride[d] != expected) return false;
+            expected *= Size[d];
+        }
+        return true;
+    }
+
+    /// <summary>A CPU tensor holding a copy of the elements.</summary>
+    public Tensor ToTensor()
+    {
+        var t = torch.empty(Size, DType);
+        if (Numel > 0) t.bytes = Bytes().ToArray();
+        return t;
+    }
 }
 
 /// <summary>numpy.dtype as pickled: a type code such as 'f8' or 'i8' and, after BUILD, its byte order.</summary>

@@ -11,9 +11,10 @@ namespace AnyRes.Core.Pickle;
 /// Reads a pickle of torch objects (a StyleGAN3 / anyres-gan network snapshot) without executing anything: every global is
 /// checked against <see cref="SnapshotGlobals"/> by <see cref="PickleScanner"/> before Razorvine.Pickle builds a single object,
 /// and each allowed global maps to a constructor here that only builds data (dicts, tensors, numpy values). Storages come as
-/// <c>torch.storage._load_from_bytes(bytes)</c>, each a nested legacy torch.save stream (<see cref="LegacyStorage"/>).
+/// <c>torch.storage._load_from_bytes(bytes)</c>, each a nested legacy torch.save stream (<see cref="LegacyStorage"/>); their
+/// elements stay in the byte arrays the unpickler read (no copy), so a snapshot's data is held once.
 /// </summary>
-public sealed class TorchPickle : IDisposable
+public sealed class TorchPickle
 {
     /// <summary>The globals a network snapshot needs (protocol 4 pickles by torch 1.x/2.x with numpy 1.x or 2.x), and no others.</summary>
     public static readonly IReadOnlySet<string> SnapshotGlobals = new HashSet<string>
@@ -33,20 +34,13 @@ public sealed class TorchPickle : IDisposable
     /// <summary>The decoded root object (for a snapshot, a dict with G, D, G_ema, ...).</summary>
     public object? Root { get; }
 
-    /// <summary>Every storage read, owned by this object (tensors view them).</summary>
-    public IReadOnlyList<Tensor> Storages => storages;
+    /// <summary>Every storage read, in file order.</summary>
+    public IReadOnlyList<PickledStorage> Storages { get; }
 
-    readonly List<Tensor> storages;
-
-    TorchPickle(object? root, List<Tensor> storages) => (Root, this.storages) = (root, storages);
-
-    public void Dispose()
-    {
-        foreach (var s in storages) s.Dispose();
-    }
+    TorchPickle(object? root, List<PickledStorage> storages) => (Root, Storages) = (root, storages);
 
     /// <summary>Per-thread list that the storage constructor appends to while one file is read.</summary>
-    [ThreadStatic] static List<Tensor>? reading;
+    [ThreadStatic] static List<PickledStorage>? reading;
     [ThreadStatic] static string? readingName;
 
     static TorchPickle() => Register();
@@ -61,7 +55,7 @@ public sealed class TorchPickle : IDisposable
         stream.Position = 0;
         PickleScanner.Scan(stream, path, SnapshotGlobals, allowPersistentIds: false);
         stream.Position = 0;
-        var list = new List<Tensor>();
+        var list = new List<PickledStorage>();
         (reading, readingName) = (list, path);
         try
         {
@@ -70,13 +64,7 @@ public sealed class TorchPickle : IDisposable
         }
         catch (Exception e) when (e is PickleException or InvalidCastException or NotSupportedException or InvalidOperationException or ArgumentException or IndexOutOfRangeException or System.Reflection.TargetInvocationException)
         {
-            foreach (var s in list) s.Dispose();
             throw AnyResException.ForFile(path, $"not a readable network snapshot: {Innermost(e).Message}", e);
-        }
-        catch
-        {
-            foreach (var s in list) s.Dispose();
-            throw;
         }
         finally { (reading, readingName) = (null, null); }
     }
@@ -128,14 +116,14 @@ public sealed class TorchPickle : IDisposable
     /// <summary>_rebuild_tensor_v2(storage, offset, size, stride, requires_grad, backward_hooks[, metadata]).</summary>
     static object RebuildTensor(object[] a)
     {
-        if (a.Length < 4 || a[0] is not Tensor storage || a[2] is not object[] size || a[3] is not object[] stride)
+        if (a.Length < 4 || a[0] is not PickledStorage storage || a[2] is not object[] size || a[3] is not object[] stride)
             throw new NotSupportedException("_rebuild_tensor_v2 with arguments other than (storage, offset, size, stride, ...)");
         var t = new PickledTensor(storage, Convert.ToInt64(a[1]), size.Select(Convert.ToInt64).ToArray(), stride.Select(Convert.ToInt64).ToArray(), false);
         if (t.Size.Length != t.Stride.Length || t.Offset < 0 || t.Size.Any(n => n < 0) || t.Stride.Any(n => n < 0))
             throw new NotSupportedException($"tensor geometry size [{string.Join(", ", t.Size)}] stride [{string.Join(", ", t.Stride)}] offset {t.Offset} is invalid");
         long last = t.Offset + t.Size.Zip(t.Stride, (n, st) => n == 0 ? 0 : (n - 1) * st).Sum();
-        if (t.Size.All(n => n > 0) && last >= storage.numel())
-            throw new NotSupportedException($"tensor [{string.Join(", ", t.Size)}] reaches element {last} of a storage of {storage.numel()}");
+        if (t.Size.All(n => n > 0) && last >= storage.Numel)
+            throw new NotSupportedException($"tensor [{string.Join(", ", t.Size)}] reaches element {last} of a storage of {storage.Numel}");
         return t;
     }
 
@@ -199,7 +187,7 @@ internal static class LegacyStorage
         }
     }
 
-    public static Tensor Read(byte[] bytes, string name)
+    public static PickledStorage Read(byte[] bytes, string name)
     {
         using var s = new MemoryStream(bytes, writable: false);
         using var reader = new Reader();
@@ -221,9 +209,7 @@ internal static class LegacyStorage
         if (count != spec.Numel) throw AnyResException.ForFile(name, $"storage holds {count} elements, its id says {spec.Numel}");
         if (offset + count * spec.Size != bytes.Length)
             throw AnyResException.ForFile(name, $"storage data is {bytes.Length - offset} bytes, {count} × {spec.Size} expected");
-        var t = torch.empty(count, spec.Type);
-        if (count > 0) t.bytes = bytes.AsSpan((int)offset, (int)(count * spec.Size));
-        return t;
+        return new PickledStorage(bytes, (int)offset, spec.Type, spec.Size, count);
     }
 
 }
