@@ -129,3 +129,27 @@ public class OfficialSnapshotTests(ITestOutputHelper output)
         Assert.False(File.Exists(out_));
     }
 }
+
+/// <summary>The paper's workflow from a published model: stage 2 starts from an official stage-1 snapshot given as the teacher.</summary>
+[Trait("Category", "Import")]
+public class OfficialTeacherTests
+{
+    [Fact]
+    public void StageTwoStartsFromAnOfficialStageOneSnapshot()
+    {
+        OfficialSnapshotTests.UseTestCache();
+        var pkl = Path.Combine(AppContext.BaseDirectory, "fixtures", "official", "sg3t_global_32.pkl");
+        var o = AnyRes.Training.TrainingOptions.Preset("tiny", AnyRes.Training.TrainStage.Patch) with { Teacher = pkl, GSize = 32 };
+        var log = new List<string>();
+        var n = AnyRes.Training.TrainingNetworks.FromTeacher(o, CPU, log.Add);
+        var stage1 = NetworkCheckpoint.Load(pkl, CPU);
+        Assert.False(n.Teacher!.HasScaleMapping);
+        Assert.True(n.G.HasScaleMapping);
+        // The student's mapping and every synthesis weight come from the official G; the teacher is its G_ema.
+        foreach (var (key, t) in stage1.G!.state_dict())
+            Assert.True(t.eq(n.G.state_dict()[key]).all().item<bool>(), key);
+        foreach (var (key, t) in stage1.G_ema!.state_dict())
+            Assert.True(t.eq(n.Teacher.state_dict()[key]).all().item<bool>(), key);
+        Assert.Contains(log, l => l.Contains($"{stage1.G.state_dict().Count} of {n.G.state_dict().Count} tensors matched"));
+    }
+}
