@@ -37,7 +37,7 @@ public static class NetworkCheckpoint
 
     /// <summary>
     /// Rebuilds every network the file holds from its options and loads its tensors strictly; the networks end on
-    /// <paramref name="device"/>. Metadata is the header's string map (the extra metadata given to <see cref="Save"/> included).
+    /// <paramref name="device"/>. An official snapshot (.pkl) loads through its imported copy (<see cref="OfficialSnapshot.Cached"/>). Metadata is the header's string map (the extra metadata given to <see cref="Save"/> included).
     /// </summary>
     public static LoadedNetworks Load(string path, Device device)
     {
@@ -66,7 +66,7 @@ public static class NetworkCheckpoint
 
     /// <summary>
     /// The generator to sample from: G_ema (else G) of an AnyRes checkpoint, or a plain generator state dict whose keys are
-    /// the reference's (an official StyleGAN3 / stage-1 network converted as docs/networks-cli.md shows). A plain file has
+    /// the reference's (a state dict exported by hand). A plain file has
     /// no options, so <paramref name="options"/> must describe it; for a checkpoint it must be null or equal the stored options.
     /// </summary>
     public static Generator LoadGenerator(string path, Device device, GeneratorOptions? options = null)

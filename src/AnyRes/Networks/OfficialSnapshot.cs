@@ -195,12 +195,7 @@ public sealed class OfficialSnapshot
                 if (!Equals(built, n.Options))
                 {
                     module?.Dispose();
-                    module = n.Options switch
-                    {
-                        GeneratorOptions g => new Generator(g),
-                        DiscriminatorOptions d => new Discriminator(d),
-                        _ => throw new InvalidOperationException(),
-                    };
+                    module = Layout(n.Options);
                     built = n.Options;
                 }
                 var pairs = NetworkCheckpoint.Match(source, tensors.ToDictionary(kv => kv.Key, kv => new NetworkCheckpoint.TensorInfo(kv.Value.Size, kv.Value.IsFloatingPoint)), [(n.Prefix, module!)]);
@@ -210,6 +205,17 @@ public sealed class OfficialSnapshot
         finally { module?.Dispose(); }
         NetworkCheckpoint.SaveTensors(outPath, entries, metadata);
     }
+
+    /// <summary>
+    /// The network these options describe, for its state-dict layout. Built on the CPU: TorchSharp's default device is
+    /// process-wide, so switching it to the meta device here would move other threads' tensors (a viewer rendering, tests).
+    /// </summary>
+    static nn.Module Layout(object options) => options switch
+    {
+        GeneratorOptions g => new Generator(g),
+        DiscriminatorOptions d => new Discriminator(d),
+        _ => throw new InvalidOperationException(),
+    };
 
     /// <summary>The snapshot's elements as they are when the module holds the same dtype (every published file), else converted.</summary>
     static SafetensorsFile.Entry Entry(string name, PickledTensor t, ScalarType type) =>
