@@ -28,16 +28,27 @@ public sealed class OfficialSnapshot
 
     static readonly (string Key, string Prefix, string Class)[] Modules = [("G", "G.", "Generator"), ("G_ema", "G_ema.", "Generator"), ("D", "D.", "Discriminator")];
 
+    /// <summary>
+    /// Deepest nesting of modules, containers or options followed (real snapshots stay under 20): a hostile file nested
+    /// a million deep must end in an error line, not a stack overflow.
+    /// </summary>
+    const int MaxNesting = 200;
+
     /// <summary>Top-level entries that hold no network: the augmentation pipe (skipped) and plain training metadata.</summary>
     const string AugmentPipe = "augment_pipe";
 
-    /// <summary>A file to read as a snapshot rather than as a safetensors checkpoint: a .pkl name or a pickle's first byte.</summary>
+    /// <summary>
+    /// A file to read as a snapshot rather than as a safetensors checkpoint: a .pkl name, or a pickle's PROTO opcode (0x80,
+    /// protocol 2..5) where a safetensors file would not have its JSON header — a header length can begin with 0x80 too.
+    /// </summary>
     public static bool IsSnapshot(string path)
     {
         if (Path.GetExtension(path).Equals(".pkl", StringComparison.OrdinalIgnoreCase)) return true;
         if (!File.Exists(path)) return false;
+        Span<byte> head = stackalloc byte[9];
         using var s = File.OpenRead(path);
-        return s.ReadByte() == 0x80;
+        int n = s.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+        return n >= 2 && head[0] == 0x80 && head[1] is >= 2 and <= 5 && !(n == 9 && head[8] == '{');
     }
 
     /// <summary>Reads and maps a snapshot; every problem is one AnyResException line naming the file.</summary>
@@ -55,7 +66,7 @@ public sealed class OfficialSnapshot
         foreach (DictionaryEntry e in root)
         {
             if (e.Key is "G" or "G_ema" or "D") continue;
-            int n = Tensors(e.Value, $"{e.Key}").Count();
+            int n = Tensors(path, e.Value, $"{e.Key}").Count;
             if (e.Key as string == AugmentPipe) skipped = n;
             else if (n > 0) throw AnyResException.ForFile(path, $"entry '{e.Key}' holds {n} tensors that AnyRes does not import");
         }
@@ -72,7 +83,7 @@ public sealed class OfficialSnapshot
         try
         {
             // Through text, so numbers convert as JSON numbers (an int where a float is expected), as in a fixture's JSON.
-            var json = JsonNode.Parse(ToJson(kwargs, $"{key}._init_kwargs")!.ToJsonString())!.AsObject();
+            var json = JsonNode.Parse(ToJson(kwargs, $"{key}._init_kwargs", 0)!.ToJsonString())!.AsObject();
             options = cls == "Generator" ? WithCfg(GeneratorOptions.FromReference(json)) : DiscriminatorOptions.FromReference(json);
         }
         catch (Exception e) when (e is AnyResException or InvalidOperationException or FormatException)
@@ -81,9 +92,9 @@ public sealed class OfficialSnapshot
         }
         var state = new List<(string, PickledTensor)>();
         var dropped = new HashSet<PickledTensor>(ReferenceEqualityComparer.Instance);
-        StateDict(path, obj, key, "", state, dropped);
+        StateDict(path, obj, key, "", state, dropped, 0);
         var consumed = state.Select(s => s.Item2).Concat(dropped).ToHashSet(ReferenceEqualityComparer.Instance);
-        foreach (var (where, t) in Tensors(obj, key))
+        foreach (var (where, t) in Tensors(path, obj, key))
             if (!consumed.Contains(t)) throw AnyResException.ForFile(path, $"{where} is a tensor outside {key}'s state dict (not a parameter or buffer)");
         return new Network(prefix, options, state, dropped.Count);
     }
@@ -95,8 +106,9 @@ public sealed class OfficialSnapshot
     /// torch.nn.Module.state_dict(): the module's parameters, its buffers not in _non_persistent_buffers_set, then each child's
     /// entries under "child.". Non-persistent buffers are collected separately (the constructor recomputes them).
     /// </summary>
-    static void StateDict(string path, PersistentObject m, string where, string prefix, List<(string, PickledTensor)> state, HashSet<PickledTensor> dropped)
+    static void StateDict(string path, PersistentObject m, string where, string prefix, List<(string, PickledTensor)> state, HashSet<PickledTensor> dropped, int depth)
     {
+        if (depth > MaxNesting) throw AnyResException.ForFile(path, $"{where}: modules nested deeper than {MaxNesting}");
         Hashtable Field(string name) => m.State[name] as Hashtable ?? throw AnyResException.ForFile(path, $"{where} ({m.ClassName}) has no {name}: not a torch module");
         var nonPersistent = m.State["_non_persistent_buffers_set"] as IEnumerable ?? Array.Empty<object>();
         var skip = nonPersistent.Cast<object>().ToHashSet();
@@ -118,7 +130,7 @@ public sealed class OfficialSnapshot
             var child = children[name];
             if (child is null) continue;
             if (child is not PersistentObject c) throw AnyResException.ForFile(path, $"{where}.{name} is {Describe(child)}, not a persistent StyleGAN3 module");
-            StateDict(path, c, $"{where}.{name}", $"{prefix}{name}.", state, dropped);
+            StateDict(path, c, $"{where}.{name}", $"{prefix}{name}.", state, dropped, depth + 1);
         }
     }
 
@@ -126,31 +138,32 @@ public sealed class OfficialSnapshot
     static IEnumerable<object> Keys(Hashtable h) => h is OrderedHashtable o ? o.OrderedKeys : h.Keys.Cast<object>();
 
     /// <summary>Every tensor reachable from a value (each container visited once: pickles may share or nest objects), with a path for messages.</summary>
-    static List<(string Where, PickledTensor Tensor)> Tensors(object? value, string where)
+    static List<(string Where, PickledTensor Tensor)> Tensors(string path, object? value, string where)
     {
         var found = new List<(string, PickledTensor)>();
         var seen = new HashSet<object>(ReferenceEqualityComparer.Instance);
-        void Visit(object? v, string at)
+        void Visit(object? v, string at, int depth)
         {
+            if (depth > MaxNesting) throw AnyResException.ForFile(path, $"{at}: objects nested deeper than {MaxNesting}");
             if (v is PickledTensor t) { found.Add((at, t)); return; }
             if (v is null or string || !seen.Add(v)) return;
             switch (v)
             {
-                case PersistentObject p: Visit(p.State, at); break;
+                case PersistentObject p: Visit(p.State, at, depth + 1); break;
                 case Hashtable h:
-                    foreach (DictionaryEntry e in h) Visit(e.Value, e.Key is "_parameters" or "_buffers" or "_modules" ? at : $"{at}.{e.Key}");
+                    foreach (DictionaryEntry e in h) Visit(e.Value, e.Key is "_parameters" or "_buffers" or "_modules" ? at : $"{at}.{e.Key}", depth + 1);
                     break;
                 case IList list:
-                    for (int i = 0; i < list.Count; i++) Visit(list[i], $"{at}[{i}]");
+                    for (int i = 0; i < list.Count; i++) Visit(list[i], $"{at}[{i}]", depth + 1);
                     break;
             }
         }
-        Visit(value, where);
+        Visit(value, where, 0);
         return found;
     }
 
     /// <summary>Constructor arguments as JSON (dicts, lists/tuples, numbers, strings, booleans, None); anything else is refused.</summary>
-    static JsonNode? ToJson(object? v, string where) => v switch
+    static JsonNode? ToJson(object? v, string where, int depth) => depth > MaxNesting ? throw new AnyResException($"{where}: nested deeper than {MaxNesting}") : v switch
     {
         null => null,
         string s => s,
@@ -158,8 +171,8 @@ public sealed class OfficialSnapshot
         int i => i,
         long l => l,
         double d => d,
-        Hashtable h => new JsonObject(Keys(h).Select(k => KeyValuePair.Create(k as string ?? throw new AnyResException($"{where} has a non-string key"), ToJson(h[k], $"{where}.{k}")))),
-        IList list => new JsonArray(list.Cast<object?>().Select((x, i) => ToJson(x, $"{where}[{i}]")).ToArray()),
+        Hashtable h => new JsonObject(Keys(h).Select(k => KeyValuePair.Create(k as string ?? throw new AnyResException($"{where} has a non-string key"), ToJson(h[k], $"{where}.{k}", depth + 1)))),
+        IList list => new JsonArray(list.Cast<object?>().Select((x, i) => ToJson(x, $"{where}[{i}]", depth + 1)).ToArray()),
         _ => throw new AnyResException($"{where} is {Describe(v)}, which has no option counterpart"),
     };
 

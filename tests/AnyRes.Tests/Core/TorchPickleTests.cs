@@ -93,6 +93,19 @@ public class TorchPickleTests
     }
 
     [Fact]
+    public void NestingAHundredThousandDeepIsAnErrorLineNotAStackOverflow()
+    {
+        // {'G': _reconstruct_persistent_obj({'type': 'class', 'class_name': 'Generator', 'state': {'_init_kwargs': {'a': ((((...))))}}})}
+        const int depth = 100_000;
+        string Text(string s) => "X" + Encoding.Latin1.GetString(BitConverter.GetBytes(s.Length)) + s;
+        var pickle = Bytes("\u0080\u0002}", Text("G"), "ctorch_utils.persistence\n_reconstruct_persistent_obj\n}(",
+            Text("type"), Text("class"), Text("class_name"), Text("Generator"), Text("state"), "}(", Text("_init_kwargs"), "}", Text("a"),
+            new string('(', depth), ")", new string('t', depth), "suu\u0085Rs.");
+        var message = Refused(Write(pickle)).Message;
+        Assert.True(message.Contains("nested deeper than"), message);
+    }
+
+    [Fact]
     public void AMissingPathIsNamed() =>
         Assert.Contains("file not found", Assert.Throws<AnyResException>(() => OfficialSnapshot.Read("/nonexistent/snapshot.pkl")).Message);
 
@@ -103,5 +116,35 @@ public class TorchPickleTests
         Assert.NotEmpty(p.Storages);
         Assert.All(p.Storages, s => Assert.Equal(TorchSharp.torch.ScalarType.Float32, s.Type));
         Assert.IsAssignableFrom<System.Collections.Hashtable>(p.Root);
+    }
+}
+
+/// <summary>Corrupted snapshots: whatever a flipped byte does, the reader either reads the file or stops with one user-error line.</summary>
+[Trait("Category", "Import")]
+public class TorchPickleCorruptionTests
+{
+    [Fact]
+    public void EveryCorruptionIsAUserErrorOrARead()
+    {
+        var original = File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "fixtures", "official", "sg3t_global_32.pkl"));
+        var rng = new Random(17);
+        var dir = Directory.CreateTempSubdirectory("anyres-pickle").FullName;
+        int refused = 0;
+        for (int i = 0; i < 60; i++)
+        {
+            var bytes = (byte[])original.Clone();
+            // Half the flips in the first 8 KiB, where the structure is dense; the rest anywhere (mostly storage bytes).
+            int at = i % 2 == 0 ? rng.Next(8192) : rng.Next(bytes.Length);
+            bytes[at] = (byte)rng.Next(256);
+            var path = Path.Combine(dir, $"c{i}.pkl");
+            File.WriteAllBytes(path, bytes);
+            try { OfficialSnapshot.Read(path); }
+            catch (AnyResException e)
+            {
+                Assert.DoesNotContain('\n', e.Message);
+                refused++;
+            }
+        }
+        Assert.True(refused > 0, "no corruption was detected at all");
     }
 }

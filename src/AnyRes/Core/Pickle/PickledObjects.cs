@@ -138,10 +138,4 @@ public sealed class NumpyArray
         Data = data;
     }
 
-    /// <summary>The elements as .NET values (int64, float64 or bool), in C order.</summary>
-    public IEnumerable<object> Values()
-    {
-        int size = int.TryParse(DType?.Code[1..], out var n) && n > 0 ? n : throw new NotSupportedException($"numpy dtype '{DType?.Code}'");
-        for (int i = 0; i + size <= Data.Length; i += size) yield return DType!.Decode(Data.AsSpan(i, size));
-    }
 }

@@ -62,7 +62,10 @@ public sealed class TorchPickle
             using var unpickler = new Unpickler();
             return new TorchPickle(unpickler.load(stream), list);
         }
-        catch (Exception e) when (e is PickleException or InvalidCastException or NotSupportedException or InvalidOperationException or ArgumentException or IndexOutOfRangeException or System.Reflection.TargetInvocationException)
+        // What a malformed stream makes Razorvine or a constructor throw (a wrong type on the stack, a missing item, bad text).
+        catch (Exception e) when (e is PickleException or InvalidCastException or NotSupportedException or InvalidOperationException or ArgumentException
+            or IndexOutOfRangeException or NullReferenceException or KeyNotFoundException or FormatException or OverflowException or IOException
+            or System.Reflection.TargetInvocationException)
         {
             throw AnyResException.ForFile(path, $"not a readable network snapshot: {Innermost(e).Message}", e);
         }
