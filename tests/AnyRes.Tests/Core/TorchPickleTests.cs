@@ -106,6 +106,17 @@ public class TorchPickleTests
     }
 
     [Fact]
+    public void ASafetensorsHeaderStartingWith0x80IsNotTakenForAPickle()
+    {
+        // Header length 0x280 = 640: its first byte is PROTO's, its second a valid protocol; the JSON at byte 8 tells them apart.
+        var header = "{}" + new string(' ', 638);
+        var path = Write([.. BitConverter.GetBytes(640L), .. Encoding.ASCII.GetBytes(header)], "x.safetensors");
+        Assert.False(OfficialSnapshot.IsSnapshot(path));
+        Assert.Empty(SafetensorsFile.Read(path).Tensors);
+        Assert.True(OfficialSnapshot.IsSnapshot(Official("sg3t_global_32.pkl")));
+    }
+
+    [Fact]
     public void AMissingPathIsNamed() =>
         Assert.Contains("file not found", Assert.Throws<AnyResException>(() => OfficialSnapshot.Read("/nonexistent/snapshot.pkl")).Message);
 
