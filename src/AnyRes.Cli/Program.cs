@@ -17,6 +17,7 @@ root.Subcommands.Add(ReproduceCommand.Create());
 root.Subcommands.Add(TrainCommand.Create());
 root.Subcommands.Add(InitCommand.Create());
 root.Subcommands.Add(InfoCommand.Create());
+root.Subcommands.Add(ImportCommand.Create());
 // Training runs for hours and its heap fragments; it returns large freed blocks instead (before its first tensor).
 if (root.Parse(args).CommandResult is { Parent: System.CommandLine.Parsing.CommandResult { Command.Name: "train" } } or { Command.Name: "reproduce" })
     NativeSettings.PreferHeap(HeapMode.Release);

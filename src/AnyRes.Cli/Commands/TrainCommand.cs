@@ -18,7 +18,7 @@ public static class TrainCommand
     {
         ["data"] = "LR dataset (folder or .zip): stage 1, and the LR half of stage 2",
         ["data_hr"] = "HR dataset (folder or .zip) for the patches of stage 2",
-        ["teacher"] = "stage-1 network snapshot (or a converted official StyleGAN3 checkpoint of the same config) for stage 2",
+        ["teacher"] = "stage-1 network: an AnyRes checkpoint or an official StyleGAN3 / anyres-gan stage-1 snapshot (.pkl) of the same size, for stage 2",
         ["outdir"] = "where run directories are created",
         ["batch"] = "total batch size per iteration",
         ["batch_gpu"] = "micro-batch per forward/backward pass (default: batch / gpus)",

@@ -81,8 +81,27 @@ public sealed class SafetensorsFile
         return new SafetensorsFile { Tensors = tensors, Metadata = metadata };
     }
 
+    /// <summary>One tensor to write: its name, dtype, shape and a writer of its elements (C order, little-endian).</summary>
+    public readonly record struct Entry(string Name, ScalarType Type, long[] Shape, Action<Stream> WriteData)
+    {
+        /// <summary>A tensor on any device, copied to the CPU only while it is written.</summary>
+        public static Entry Of(string name, Tensor tensor) => new(name, tensor.dtype, tensor.shape, s =>
+        {
+            if (tensor.numel() == 0) return;
+            using var cpu = tensor.detach().cpu().contiguous();
+            s.Write(cpu.bytes);
+        });
+    }
+
     /// <summary>Writes <paramref name="tensors"/> (any device; copied to CPU) atomically, in the given order.</summary>
-    public static void Write(string path, IEnumerable<KeyValuePair<string, Tensor>> tensors, IReadOnlyDictionary<string, string>? metadata = null)
+    public static void Write(string path, IEnumerable<KeyValuePair<string, Tensor>> tensors, IReadOnlyDictionary<string, string>? metadata = null) =>
+        Write(path, tensors.Select(kv => Entry.Of(kv.Key, kv.Value)).ToList(), metadata);
+
+    /// <summary>
+    /// Writes the entries atomically, in order. The header comes from dtypes and shapes alone and each entry's bytes go
+    /// straight to the file, so writing holds no second copy of the data.
+    /// </summary>
+    public static void Write(string path, IReadOnlyList<Entry> entries, IReadOnlyDictionary<string, string>? metadata = null)
     {
         var header = new JsonObject();
         if (metadata is { Count: > 0 })
@@ -91,21 +110,18 @@ public sealed class SafetensorsFile
             foreach (var (k, v) in metadata) meta[k] = v;
             header["__metadata__"] = meta;
         }
-        var blobs = new List<byte[]>();
         long offset = 0;
-        foreach (var (name, tensor) in tensors)
+        foreach (var (name, type, shape, _) in entries)
         {
-            using var cpu = tensor.detach().cpu().contiguous();
-            var dtypeName = DTypes.First(kv => kv.Value.type == cpu.dtype).Key;
-            var data = cpu.numel() == 0 ? Array.Empty<byte>() : cpu.bytes.ToArray();
+            var dtypeName = DTypes.FirstOrDefault(kv => kv.Value.type == type).Key ?? throw new ArgumentException($"tensor '{name}' has dtype {type}, which safetensors files here do not hold");
+            long length = shape.Aggregate(1L, (a, b) => a * b) * DTypes[dtypeName].size;
             header[name] = new JsonObject
             {
                 ["dtype"] = dtypeName,
-                ["shape"] = new JsonArray(cpu.shape.Select(s => (JsonNode)s).ToArray()),
-                ["data_offsets"] = new JsonArray(offset, offset + data.Length),
+                ["shape"] = new JsonArray(shape.Select(s => (JsonNode)s).ToArray()),
+                ["data_offsets"] = new JsonArray(offset, offset + length),
             };
-            blobs.Add(data);
-            offset += data.Length;
+            offset += length;
         }
         var headerBytes = Encoding.UTF8.GetBytes(header.ToJsonString());
         int padded = (headerBytes.Length + 7) / 8 * 8;
@@ -116,7 +132,9 @@ public sealed class SafetensorsFile
             s.Write(len);
             s.Write(headerBytes);
             for (int i = headerBytes.Length; i < padded; i++) s.WriteByte((byte)' ');
-            foreach (var b in blobs) s.Write(b);
+            long start = s.Position;
+            foreach (var e in entries) e.WriteData(s);
+            if (s.Position - start != offset) throw new InvalidOperationException($"wrote {s.Position - start} data bytes, the header describes {offset}");
         });
     }
 }

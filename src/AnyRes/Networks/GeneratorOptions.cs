@@ -1,5 +1,7 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
+using AnyRes.Core;
 
 namespace AnyRes.Networks;
 
@@ -77,6 +79,67 @@ public sealed record GeneratorOptions
     public static GeneratorOptions Tiny(int resolution) =>
         Preset("stylegan3-t", resolution) with { ZDim = 64, WDim = 64, ChannelMax = 64 };
 
+    /// <summary>
+    /// Options from the reference Generator's constructor keyword arguments (a snapshot's <c>_init_kwargs</c>, a fixture's
+    /// constructor JSON). Absent ones take networks_stylegan3.py's defaults; an argument without a counterpart here, or a value
+    /// this port cannot represent, throws AnyResException naming it, so no argument silently keeps a port default.
+    /// </summary>
+    public static GeneratorOptions FromReference(JsonObject a)
+    {
+        var o = new GeneratorOptions();
+        var mapping = a["mapping_kwargs"] as JsonObject;
+        var scale = a["scale_mapping_kwargs"] as JsonObject;
+        // The mode first: a panorama model's extra options (fov) are then reported as what they are.
+        if ((string?)a["training_mode"] is { } mode && mode is not ("global" or "patch"))
+            throw new AnyResException($"Generator training_mode '{mode}' is not supported (global and patch are)");
+        ReferenceKwargs.Known(a, "Generator", "z_dim", "c_dim", "w_dim", "img_resolution", "img_channels", "mapping_kwargs", "training_mode", "scale_mapping_kwargs",
+            "channel_base", "channel_max", "num_layers", "num_critical", "first_cutoff", "first_stopband", "last_stopband_rel", "margin_size",
+            "output_scale", "num_fp16_res", "conv_kernel", "filter_size", "lrelu_upsampling", "use_radial_filters", "conv_clamp", "magnitude_ema_beta");
+        ReferenceKwargs.Known(mapping, "Generator mapping_kwargs", "num_layers", "lr_multiplier", "w_avg_beta");
+        ReferenceKwargs.Known(scale, "Generator scale_mapping_kwargs", "scale_mapping_min", "scale_mapping_max", "scale_mapping_norm");
+        try
+        {
+            return o with
+            {
+                ZDim = (int)a["z_dim"]!, CDim = (int)a["c_dim"]!, WDim = (int)a["w_dim"]!,
+                ImgResolution = (int)a["img_resolution"]!, ImgChannels = (int)a["img_channels"]!,
+                MappingLayers = (int?)mapping?["num_layers"] ?? o.MappingLayers,
+                MappingLrMultiplier = (double?)mapping?["lr_multiplier"] ?? o.MappingLrMultiplier,
+                WAvgBeta = (double?)mapping?["w_avg_beta"] ?? o.WAvgBeta,
+                TrainingMode = (string?)a["training_mode"] switch
+                {
+                    null or "global" => TrainingMode.Global,   // NVIDIA's Generator has no training_mode: a global model
+                    _ => TrainingMode.Patch,
+                },
+                ScaleMappingMin = ScaleBound(scale, "scale_mapping_min") ?? o.ScaleMappingMin,
+                ScaleMappingMax = ScaleBound(scale, "scale_mapping_max") ?? o.ScaleMappingMax,
+                ScaleMappingNorm = (string?)scale?["scale_mapping_norm"] ?? o.ScaleMappingNorm,
+                ChannelBase = (int?)a["channel_base"] ?? o.ChannelBase, ChannelMax = (int?)a["channel_max"] ?? o.ChannelMax,
+                NumLayers = (int?)a["num_layers"] ?? o.NumLayers, NumCritical = (int?)a["num_critical"] ?? o.NumCritical,
+                FirstCutoff = (double?)a["first_cutoff"] ?? o.FirstCutoff, FirstStopband = (double?)a["first_stopband"] ?? o.FirstStopband,
+                LastStopbandRel = (double?)a["last_stopband_rel"] ?? o.LastStopbandRel, MarginSize = (int?)a["margin_size"] ?? o.MarginSize,
+                OutputScale = (double?)a["output_scale"] ?? o.OutputScale, NumFp16Res = (int?)a["num_fp16_res"] ?? o.NumFp16Res,
+                ConvKernel = (int?)a["conv_kernel"] ?? o.ConvKernel, FilterSize = (int?)a["filter_size"] ?? o.FilterSize,
+                LreluUpsampling = (int?)a["lrelu_upsampling"] ?? o.LreluUpsampling, UseRadialFilters = (bool?)a["use_radial_filters"] ?? o.UseRadialFilters,
+                ConvClamp = a.ContainsKey("conv_clamp") ? (double?)a["conv_clamp"] : o.ConvClamp,   // null = None: no clamping
+                // SynthesisLayer's own default (0.999), not train.py's batch-dependent value that GeneratorOptions defaults to.
+                MagnitudeEmaBeta = (double?)a["magnitude_ema_beta"] ?? 0.999,
+            };
+        }
+        catch (Exception e) when (e is InvalidOperationException or FormatException or NullReferenceException)
+        {
+            throw new AnyResException($"Generator constructor arguments have a missing or mistyped value: {e.Message}", e);
+        }
+    }
+
+    /// <summary>The zoom bounds are ints here (the reference's defaults are 1 and 8): a fractional one cannot be represented.</summary>
+    public static int? ScaleBound(JsonNode? scale, string key)
+    {
+        if (scale?[key] is not JsonNode n) return null;
+        var v = (double)n;
+        return v == Math.Round(v) ? (int)v : throw new AnyResException($"{key} = {v}: GeneratorOptions holds the zoom bounds as integers");
+    }
+
     static readonly JsonSerializerOptions Json = new() { WriteIndented = false };
     public string ToJson() => JsonSerializer.Serialize(this, Json);
     public static GeneratorOptions FromJson(string json) =>
@@ -89,5 +152,16 @@ public sealed record GeneratorOptions
         if (ScaleMappingMax <= ScaleMappingMin) throw new ArgumentException($"scale_mapping_max ({ScaleMappingMax}) must exceed scale_mapping_min ({ScaleMappingMin})");
         if (ScaleConditioning == ScaleConditioning.LogZoom && ScaleMappingMin <= 0) throw new ArgumentException("log-zoom scale conditioning needs scale_mapping_min > 0");
         if (NumLayers <= NumCritical) throw new ArgumentException("num_layers must exceed num_critical");
+    }
+}
+
+/// <summary>Checks of a reference constructor's keyword arguments shared by the generator and discriminator mappings.</summary>
+internal static class ReferenceKwargs
+{
+    /// <summary>Throws naming every key of <paramref name="o"/> outside <paramref name="keys"/> (an option with no counterpart here).</summary>
+    public static void Known(JsonObject? o, string what, params string[] keys)
+    {
+        var unknown = o?.Select(kv => kv.Key).Except(keys).ToList() ?? [];
+        if (unknown.Count > 0) throw new AnyResException($"{what}: unsupported constructor option{(unknown.Count > 1 ? "s" : "")} {string.Join(", ", unknown)}");
     }
 }

@@ -37,11 +37,11 @@ public static class NetworkCheckpoint
 
     /// <summary>
     /// Rebuilds every network the file holds from its options and loads its tensors strictly; the networks end on
-    /// <paramref name="device"/>. Metadata is the header's string map (the extra metadata given to <see cref="Save"/> included).
+    /// <paramref name="device"/>. An official snapshot (.pkl) loads through its imported copy (<see cref="OfficialSnapshot.Cached"/>). Metadata is the header's string map (the extra metadata given to <see cref="Save"/> included).
     /// </summary>
     public static LoadedNetworks Load(string path, Device device)
     {
-        var file = SafetensorsFile.Read(path);
+        var file = SafetensorsFile.Read(Resolve(path));
         try
         {
             if (!file.Metadata.TryGetValue(FormatKey, out var format))
@@ -66,12 +66,12 @@ public static class NetworkCheckpoint
 
     /// <summary>
     /// The generator to sample from: G_ema (else G) of an AnyRes checkpoint, or a plain generator state dict whose keys are
-    /// the reference's (an official StyleGAN3 / stage-1 network converted as docs/networks-cli.md shows). A plain file has
+    /// the reference's (a state dict exported by hand). A plain file has
     /// no options, so <paramref name="options"/> must describe it; for a checkpoint it must be null or equal the stored options.
     /// </summary>
     public static Generator LoadGenerator(string path, Device device, GeneratorOptions? options = null)
     {
-        var file = SafetensorsFile.Read(path);
+        var file = SafetensorsFile.Read(Resolve(path));
         try
         {
             var prefix = file.Tensors.Keys.Any(k => k.StartsWith("G_ema.")) ? "G_ema." : file.Tensors.Keys.Any(k => k.StartsWith("G.")) ? "G." : "";
@@ -90,6 +90,9 @@ public static class NetworkCheckpoint
             foreach (var t in file.Tensors.Values) t.Dispose();
         }
     }
+
+    /// <summary>An official snapshot (.pkl) is read through its imported copy in the cache; any other path is used as it is.</summary>
+    static string Resolve(string path) => OfficialSnapshot.IsSnapshot(path) ? OfficialSnapshot.Cached(path) : path;
 
     static TModule? Build<TOptions, TModule>(string path, SafetensorsFile file, string prefix, Func<TOptions, TModule> create) where TOptions : class
     {
@@ -113,18 +116,28 @@ public static class NetworkCheckpoint
     /// <summary>One module in a checkpoint: its key prefix (with the dot), the module and its options record.</summary>
     internal readonly record struct Entry(string Prefix, nn.Module Module, object Options);
 
+    /// <summary>One network's tensors to write: prefix, options record, and the entries (full names, prefix included) in order.</summary>
+    internal readonly record struct TensorEntry(string Prefix, object Options, IReadOnlyList<SafetensorsFile.Entry> Tensors);
+
+    /// <summary>What strict matching needs of a source tensor.</summary>
+    internal readonly record struct TensorInfo(long[] Shape, bool IsFloatingPoint);
+
     /// <summary>Writes the modules' state dicts (parameters and persistent buffers) and options atomically.</summary>
-    internal static void SaveModules(string path, IReadOnlyList<Entry> entries, IReadOnlyDictionary<string, string>? extraMetadata)
+    internal static void SaveModules(string path, IReadOnlyList<Entry> entries, IReadOnlyDictionary<string, string>? extraMetadata) =>
+        SaveTensors(path, entries.Select(e => new TensorEntry(e.Prefix, e.Options,
+            e.Module.state_dict().Select(kv => SafetensorsFile.Entry.Of(e.Prefix + kv.Key, kv.Value)).ToList())).ToList(), extraMetadata);
+
+    /// <summary>Writes named tensors with each network's options JSON and the layout marker, atomically.</summary>
+    internal static void SaveTensors(string path, IReadOnlyList<TensorEntry> entries, IReadOnlyDictionary<string, string>? extraMetadata)
     {
         var metadata = new Dictionary<string, string> { ["format"] = "pt", [FormatKey] = FormatValue };
-        foreach (var (prefix, _, options) in entries) metadata[OptionsKey(prefix)] = JsonSerializer.Serialize(options, options.GetType(), Json);
+        foreach (var (prefix, options, _) in entries) metadata[OptionsKey(prefix)] = JsonSerializer.Serialize(options, options.GetType(), Json);
         foreach (var (k, v) in extraMetadata ?? new Dictionary<string, string>())
         {
             if (metadata.ContainsKey(k)) throw new ArgumentException($"extra metadata key '{k}' is reserved for the checkpoint layout");
             metadata[k] = v;
         }
-        var tensors = entries.SelectMany(e => e.Module.state_dict().Select(kv => KeyValuePair.Create(e.Prefix + kv.Key, kv.Value)));
-        SafetensorsFile.Write(path, tensors, metadata);
+        SafetensorsFile.Write(path, entries.SelectMany(e => e.Tensors).ToList(), metadata);
     }
 
     /// <summary>
@@ -133,9 +146,20 @@ public static class NetworkCheckpoint
     /// </summary>
     internal static void LoadStrict(string path, IReadOnlyDictionary<string, Tensor> tensors, IEnumerable<(string Prefix, nn.Module Module)> modules)
     {
+        var pairs = Match(path, tensors.ToDictionary(kv => kv.Key, kv => new TensorInfo(kv.Value.shape, kv.Value.is_floating_point())), modules);
+        using var noGrad = no_grad();
+        foreach (var (name, target) in pairs) target.copy_(tensors[name]);
+    }
+
+    /// <summary>
+    /// Pairs each module state-dict entry (in module order, by full name) with a source tensor of the same name; all missing,
+    /// unexpected and mis-shaped keys are reported together in one error naming <paramref name="path"/>.
+    /// </summary>
+    internal static List<(string Name, Tensor Target)> Match(string path, IReadOnlyDictionary<string, TensorInfo> tensors, IEnumerable<(string Prefix, nn.Module Module)> modules)
+    {
         var missing = new List<string>();
         var misshaped = new List<string>();
-        var pairs = new List<(Tensor Target, Tensor Source)>();
+        var pairs = new List<(string, Tensor)>();
         var used = new HashSet<string>();
         foreach (var (prefix, module) in modules)
         {
@@ -144,12 +168,12 @@ public static class NetworkCheckpoint
                 var name = prefix + key;
                 if (!tensors.TryGetValue(name, out var source)) { missing.Add(name); continue; }
                 used.Add(name);
-                if (!source.shape.SequenceEqual(target.shape))
-                    misshaped.Add($"{name} is {Shape(source)} in the file, {Shape(target)} in the model");
-                else if (source.is_floating_point() != target.is_floating_point())
-                    misshaped.Add($"{name} is {source.dtype} in the file, {target.dtype} in the model");
+                if (!source.Shape.SequenceEqual(target.shape))
+                    misshaped.Add($"{name} is {Shape(source.Shape)} in the file, {Shape(target.shape)} in the model");
+                else if (source.IsFloatingPoint != target.is_floating_point())
+                    misshaped.Add($"{name} is {(source.IsFloatingPoint ? "floating point" : "integer")} in the file, {target.dtype} in the model");
                 else
-                    pairs.Add((target, source));
+                    pairs.Add((name, target));
             }
         }
         var unexpected = tensors.Keys.Where(k => !used.Contains(k)).ToList();
@@ -161,11 +185,10 @@ public static class NetworkCheckpoint
             if (misshaped.Count > 0) parts.Add($"mis-shaped {Count(misshaped.Count, "key")} ({List(misshaped)})");
             throw AnyResException.ForFile(path, "does not match the networks it describes: " + string.Join("; ", parts));
         }
-        using var noGrad = no_grad();
-        foreach (var (target, source) in pairs) target.copy_(source);
+        return pairs;
     }
 
-    static string Shape(Tensor t) => "[" + string.Join(", ", t.shape) + "]";
+    static string Shape(long[] shape) => "[" + string.Join(", ", shape) + "]";
 
     static string Count(int n, string noun) => n == 1 ? $"1 {noun}" : $"{n} {noun}s";
 

@@ -41,6 +41,12 @@ public sealed record DiscriminatorOptions
     /// <summary>Options from the reference's constructor keyword arguments (D_kwargs / a fixture's constructor JSON).</summary>
     public static DiscriminatorOptions FromReference(JsonObject kwargs)
     {
+        // num_fp16_res only picks the reference's half-precision blocks (this port runs float32): accepted and ignored.
+        ReferenceKwargs.Known(kwargs, "Discriminator", "c_dim", "img_resolution", "img_channels", "architecture", "channel_base", "channel_max",
+            "num_fp16_res", "conv_clamp", "cmap_dim", "block_kwargs", "mapping_kwargs", "epilogue_kwargs");
+        ReferenceKwargs.Known(kwargs["block_kwargs"] as JsonObject, "Discriminator block_kwargs", "freeze_layers");
+        ReferenceKwargs.Known(kwargs["mapping_kwargs"] as JsonObject, "Discriminator mapping_kwargs", "num_layers");
+        ReferenceKwargs.Known(kwargs["epilogue_kwargs"] as JsonObject, "Discriminator epilogue_kwargs", "mbstd_group_size", "mbstd_num_channels");
         var architecture = kwargs["architecture"]?.GetValue<string>() ?? "resnet";
         if (architecture != "resnet") throw new AnyResException($"discriminator architecture '{architecture}' is not supported (only 'resnet', the one anyres uses)");
         var block = kwargs["block_kwargs"]?.AsObject();

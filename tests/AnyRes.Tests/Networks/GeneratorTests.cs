@@ -9,63 +9,6 @@ public class GeneratorTests
 {
     const double Atol = 1e-4, Rtol = 1e-3;   // README: full generator
 
-    /// <summary>
-    /// GeneratorOptions from the reference's Generator constructor arguments. Absent ones take networks_stylegan3.py's
-    /// defaults; a key without a counterpart here throws, so no argument silently keeps a port default.
-    /// </summary>
-    internal static GeneratorOptions Options(JsonObject a)
-    {
-        var o = new GeneratorOptions();
-        var mapping = a["mapping_kwargs"] as JsonObject;
-        var scale = a["scale_mapping_kwargs"] as JsonObject;
-        Known(a, "Generator", "z_dim", "c_dim", "w_dim", "img_resolution", "img_channels", "mapping_kwargs", "training_mode", "scale_mapping_kwargs",
-            "channel_base", "channel_max", "num_layers", "num_critical", "first_cutoff", "first_stopband", "last_stopband_rel", "margin_size",
-            "output_scale", "num_fp16_res", "conv_kernel", "filter_size", "lrelu_upsampling", "use_radial_filters", "conv_clamp", "magnitude_ema_beta");
-        Known(mapping, "mapping_kwargs", "num_layers", "lr_multiplier", "w_avg_beta");
-        Known(scale, "scale_mapping_kwargs", "scale_mapping_min", "scale_mapping_max", "scale_mapping_norm");
-        return o with
-        {
-            ZDim = (int)a["z_dim"]!, CDim = (int)a["c_dim"]!, WDim = (int)a["w_dim"]!,
-            ImgResolution = (int)a["img_resolution"]!, ImgChannels = (int)a["img_channels"]!,
-            MappingLayers = (int?)mapping?["num_layers"] ?? o.MappingLayers,
-            MappingLrMultiplier = (double?)mapping?["lr_multiplier"] ?? o.MappingLrMultiplier,
-            WAvgBeta = (double?)mapping?["w_avg_beta"] ?? o.WAvgBeta,
-            TrainingMode = (string?)a["training_mode"] switch
-            {
-                null or "global" => TrainingMode.Global,
-                "patch" => TrainingMode.Patch,
-                var m => throw new NotSupportedException($"Generator: training_mode '{m}' has no GeneratorOptions counterpart"),
-            },
-            ScaleMappingMin = ScaleBound(scale, "scale_mapping_min") ?? o.ScaleMappingMin,
-            ScaleMappingMax = ScaleBound(scale, "scale_mapping_max") ?? o.ScaleMappingMax,
-            ScaleMappingNorm = (string?)scale?["scale_mapping_norm"] ?? o.ScaleMappingNorm,
-            ChannelBase = (int?)a["channel_base"] ?? o.ChannelBase, ChannelMax = (int?)a["channel_max"] ?? o.ChannelMax,
-            NumLayers = (int?)a["num_layers"] ?? o.NumLayers, NumCritical = (int?)a["num_critical"] ?? o.NumCritical,
-            FirstCutoff = (double?)a["first_cutoff"] ?? o.FirstCutoff, FirstStopband = (double?)a["first_stopband"] ?? o.FirstStopband,
-            LastStopbandRel = (double?)a["last_stopband_rel"] ?? o.LastStopbandRel, MarginSize = (int?)a["margin_size"] ?? o.MarginSize,
-            OutputScale = (double?)a["output_scale"] ?? o.OutputScale, NumFp16Res = (int?)a["num_fp16_res"] ?? o.NumFp16Res,
-            ConvKernel = (int?)a["conv_kernel"] ?? o.ConvKernel, FilterSize = (int?)a["filter_size"] ?? o.FilterSize,
-            LreluUpsampling = (int?)a["lrelu_upsampling"] ?? o.LreluUpsampling, UseRadialFilters = (bool?)a["use_radial_filters"] ?? o.UseRadialFilters,
-            ConvClamp = a.ContainsKey("conv_clamp") ? (double?)a["conv_clamp"] : o.ConvClamp,   // null = None: no clamping
-            // SynthesisLayer's own default (0.999), not train.py's batch-dependent value that GeneratorOptions defaults to.
-            MagnitudeEmaBeta = (double?)a["magnitude_ema_beta"] ?? 0.999,
-        };
-    }
-
-    static void Known(JsonObject? o, string what, params string[] keys)
-    {
-        var unknown = o?.Select(kv => kv.Key).Except(keys).ToList() ?? [];
-        if (unknown.Count > 0) throw new NotSupportedException($"{what}: no GeneratorOptions counterpart for {string.Join(", ", unknown)}");
-    }
-
-    /// <summary>The zoom bounds are ints in GeneratorOptions (the reference's defaults are 1 and 8): a fractional one cannot be represented.</summary>
-    internal static int? ScaleBound(JsonNode? scale, string key)
-    {
-        if (scale?[key] is not JsonNode n) return null;
-        var v = (double)n;
-        return v == Math.Round(v) ? (int)v : throw new NotSupportedException($"{key} = {v}: GeneratorOptions holds the zoom bounds as integers");
-    }
-
     /// <summary>With recompute, backward re-runs every synthesis layer (Ops/Recompute): the gradients must still be the reference's.</summary>
     [Theory, Trait("Category", "Parity")]
     [InlineData(false)]
@@ -73,7 +16,7 @@ public class GeneratorTests
     public void TinyPatchGeneratorMatchesReference(bool recompute)
     {
         using var f = Fixture.Load("generator_tiny.safetensors");
-        var options = Options(f.Args);
+        var options = GeneratorOptions.FromReference(f.Args);
         using var g = new Generator(options);
         var state = f.State();
         Assert.Equal(state.Keys.OrderBy(k => k), g.state_dict().Keys.OrderBy(k => k));

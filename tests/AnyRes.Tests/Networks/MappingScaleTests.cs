@@ -14,7 +14,7 @@ public class MappingScaleTests
     {
         using var f = Fixture.Load("scale_mapping.safetensors");
         var norm = f.Args["scale_norm"]!;
-        int Bound(string key) => GeneratorTests.ScaleBound(norm, key) ?? throw new KeyNotFoundException($"{f.Name}: no scale_norm.{key}");
+        int Bound(string key) => GeneratorOptions.ScaleBound(norm, key) ?? throw new KeyNotFoundException($"{f.Name}: no scale_norm.{key}");
         using var m = MappingNetworkTests.Build(f.Args["scale_mapping"]!);
         m.load_state_dict(f.State());
         var zoom = Generator.Zoom(f["in.transform"], f["in.transform"].shape[0], CPU);

@@ -121,7 +121,7 @@ public class ScheduleTests
     {
         using var f = Fixture.Load("generator_tiny.safetensors");
         var recorded = f.Meta["extra"]!["network_schedule"]!.AsObject();
-        var layers = SynthesisNetwork.Schedule(GeneratorTests.Options(f.Args)).Layers;
+        var layers = SynthesisNetwork.Schedule(GeneratorOptions.FromReference(f.Args)).Layers;
         Assert.Equal(recorded.Count, layers.Count);
         for (int i = 0; i < layers.Count; i++)
         {
