@@ -170,4 +170,17 @@ public class TileRendererLeakTests
         Rendering.RenderImage(synth, ws, CanvasView.FullFrame(300, 200), new RenderOptions { TileBatch = 2 });
         Assert.Equal(before, TorchSharp.DisposeScopeManager.Statistics.TensorStatistics.ThreadTotalLiveCount);
     }
+
+    [Fact]
+    public void ACancelledRenderStopsBeforeItsNextForward()
+    {
+        var synth = new FieldSynthesizer(16);
+        var view = CanvasView.FullFrame(160, 160);   // 100 tiles, 25 forwards of 4
+        var sink = new ImageBuffer(160, 160, 3);
+        using var cancel = new CancellationTokenSource();
+        var options = new RenderOptions { TileBatch = 4, Cancellation = cancel.Token, Progress = (done, _) => { if (done == 8) cancel.Cancel(); } };
+        Assert.Throws<OperationCanceledException>(() => TileRenderer.Render(synth, FieldSynthesizer.Latent(Phases), view, sink, options));
+        Assert.Equal(2, synth.Calls);
+        Assert.Equal(0, sink.RowsWritten);   // the first tile row (10 tiles) was never completed
+    }
 }
