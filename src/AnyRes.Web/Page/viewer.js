@@ -103,6 +103,18 @@ function save() {
   a.remove();
 }
 
+// Links can preset the controls: ?network=N&mode=model&seed=3&psi=0.5&canvas=16x9&side=1&right=M&rightMode=upsampled
+function applyQuery(q) {
+  const set = (id, value) => { if (value !== null) $(id).value = value; };
+  set("network", q.get("network")); set("mode", q.get("mode")); set("seed", q.get("seed")); set("psi", q.get("psi"));
+  set("network2", q.get("right")); set("mode2", q.get("rightMode"));
+  const canvas = q.get("canvas");
+  if (canvas && [...$("aspect").options].some(o => o.value === canvas)) $("aspect").value = canvas;
+  else if (canvas && /^\d+x\d+$/.test(canvas)) { $("aspect").value = "custom"; [$("customW").value, $("customH").value] = canvas.split("x"); }
+  $("custom").hidden = $("aspect").value !== "custom";
+  $("sideBySide").checked = q.get("side") === "1";
+}
+
 async function start() {
   const api = await fetchJson("/api/networks");
   state.networks = api.networks;
@@ -112,6 +124,7 @@ async function start() {
   const stage2 = api.networks.find(n => n.stage === "patch"), stage1 = api.networks.find(n => n.stage === "global");
   if (stage2) $("network").value = stage2.name;
   $("network2").value = (stage1 ?? stage2 ?? api.networks[0]).name;
+  applyQuery(new URLSearchParams(location.search));
   state.viewers = [makeViewer("viewer1"), makeViewer("viewer2")];
   for (const id of ["network", "mode", "seed", "psi", "aspect", "customW", "customH", "sideBySide", "network2", "mode2"])
     $(id).addEventListener("change", () => { $("custom").hidden = $("aspect").value !== "custom"; openImage(); });
