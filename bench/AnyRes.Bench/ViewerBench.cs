@@ -7,7 +7,8 @@ namespace AnyRes.Bench;
 
 /// <summary>
 /// The deep-zoom viewer under a browser and under load: <c>viewer --network F [--cli src/AnyRes.Cli/bin/Release/net10.0/AnyRes.Cli.dll]
-/// [--window 1280x720] [--canvas 16x9] [--clients 8] [--seconds 60] [--chromium /usr/bin/chromium]</c>. Starts `anyres serve` as a
+/// [--window 1280x720] [--canvas 16x9] [--clients 8] [--seconds 60] [--chromium /usr/bin/chromium] [--query side=1] [--screenshot F]</c>
+/// (--network repeatable; --query adds page parameters; --seconds 0 skips the load phase). Starts `anyres serve` as a
 /// child process on a free loopback port (so RSS is the server's alone), then (1) opens the page in headless Chromium at the
 /// window size and times until OpenSeadragon reports the view fully loaded (every tile it wants at the home zoom), and (2) runs
 /// <c>clients</c> loops for <c>seconds</c>, each requesting tiles no one asked for before (fresh seeds: no cache hits) at
@@ -18,13 +19,15 @@ public static class ViewerBench
     public static int Run(string[] args)
     {
         string Opt(string name, string fallback) { int i = Array.IndexOf(args, name); return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback; }
-        string network = Path.GetFullPath(Opt("--network", "") is { Length: > 0 } n ? n : throw new ArgumentException("--network FILE is required"));
+        var networks = args.Select((a, i) => (a, i)).Where(x => x.a == "--network" && x.i + 1 < args.Length).Select(x => Path.GetFullPath(args[x.i + 1])).ToList();
+        if (networks.Count == 0) throw new ArgumentException("--network FILE is required");
         string cli = Path.GetFullPath(Opt("--cli", "src/AnyRes.Cli/bin/Release/net10.0/AnyRes.Cli.dll"));
         var window = Opt("--window", "1280x720").Split('x').Select(int.Parse).ToArray();
         string canvas = Opt("--canvas", "16x9"), chromium = Opt("--chromium", "/usr/bin/chromium");
         int clients = int.Parse(Opt("--clients", "8")), seconds = int.Parse(Opt("--seconds", "60"));
+        string query = Opt("--query", ""), screenshot = Opt("--screenshot", "");
 
-        using var server = Process.Start(new ProcessStartInfo("dotnet", ["exec", cli, "serve", "--network", network, "--port", "0", "--levels", "8"])
+        using var server = Process.Start(new ProcessStartInfo("dotnet", ["exec", cli, "serve", .. networks.SelectMany(n => new[] { "--network", n }), "--port", "0", "--levels", "8"])
         {
             RedirectStandardOutput = true, RedirectStandardError = true,
         }) ?? throw new InvalidOperationException("could not start the server");
@@ -32,8 +35,8 @@ public static class ViewerBench
         {
             string root = WaitForUrl(server);
             double rssStart = RssMiB(server.Id);
-            FirstView(root, window, canvas, chromium, server.Id).GetAwaiter().GetResult();
-            Load(root, canvas, clients, seconds, server.Id, rssStart).GetAwaiter().GetResult();
+            FirstView(root, window, canvas, query, screenshot, chromium, server.Id).GetAwaiter().GetResult();
+            if (seconds > 0) Load(root, canvas, clients, seconds, server.Id, rssStart).GetAwaiter().GetResult();
         }
         finally
         {
@@ -50,7 +53,7 @@ public static class ViewerBench
         throw new InvalidOperationException($"the server stopped: {server.StandardError.ReadToEnd()}");
     }
 
-    static async Task FirstView(string root, int[] window, string canvas, string chromium, int pid)
+    static async Task FirstView(string root, int[] window, string canvas, string query, string screenshot, string chromium, int pid)
     {
         using var playwright = await Playwright.CreateAsync();
         await using var browser = await playwright.Chromium.LaunchAsync(new() { ExecutablePath = chromium, Headless = true });
@@ -58,10 +61,12 @@ public static class ViewerBench
         int tiles = 0;
         page.Response += (_, r) => { if (r.Url.Contains("_files/") && r.Status == 200) Interlocked.Increment(ref tiles); };
         var watch = Stopwatch.StartNew();
-        await page.GotoAsync($"{root}/?canvas={canvas}&seed=1&psi=0.7");
-        await page.WaitForFunctionAsync("() => state.viewers.length > 0 && state.viewers[0].world.getItemCount() > 0 && state.viewers[0].world.getItemAt(0).getFullyLoaded()",
+        await page.GotoAsync($"{root}/?canvas={canvas}&seed=1&psi=0.7&{query}");
+        await page.WaitForFunctionAsync("() => state.viewers.length > 0 && state.viewers.filter((v, i) => i === 0 || !document.getElementById('pane2').hidden)" +
+            ".every(v => v.world.getItemCount() > 0 && v.world.getItemAt(0).getFullyLoaded())",
             null, new() { Timeout = 600_000, PollingInterval = 100 });
         double s = watch.Elapsed.TotalSeconds;
+        if (screenshot.Length > 0) await page.ScreenshotAsync(new() { Path = screenshot });
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{{\"phase\": \"first_full_view\", \"window\": \"{window[0]}x{window[1]}\", \"canvas\": \"{canvas}\", \"seconds\": {s:F2}, \"tiles\": {tiles}, \"server_rss_mib\": {RssMiB(pid):F1}}}"));
     }
