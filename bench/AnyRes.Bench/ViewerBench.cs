@@ -12,7 +12,8 @@ namespace AnyRes.Bench;
 /// child process on a free loopback port (so RSS is the server's alone), then (1) opens the page in headless Chromium at the
 /// window size and times until OpenSeadragon reports the view fully loaded (every tile it wants at the home zoom), and (2) runs
 /// <c>clients</c> loops for <c>seconds</c>, each requesting tiles no one asked for before (fresh seeds: no cache hits) at
-/// zooms 2–16×, and reports tiles/s, 503s and the server's RSS at start and end. Prints one JSON line per phase.
+/// zooms 2–16×, and reports tiles/s, 503s and the server's RSS at the start and end of that phase (the first view has warmed it up;
+/// its RSS right after start-up is printed first). Prints one JSON line per phase.
 /// </summary>
 public static class ViewerBench
 {
@@ -34,9 +35,9 @@ public static class ViewerBench
         try
         {
             string root = WaitForUrl(server);
-            double rssStart = RssMiB(server.Id);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{{\"phase\": \"started\", \"server_rss_mib\": {RssMiB(server.Id):F1}}}"));
             FirstView(root, window, canvas, query, screenshot, chromium, server.Id).GetAwaiter().GetResult();
-            if (seconds > 0) Load(root, canvas, clients, seconds, server.Id, rssStart).GetAwaiter().GetResult();
+            if (seconds > 0) Load(root, canvas, clients, seconds, server.Id).GetAwaiter().GetResult();
         }
         finally
         {
@@ -71,7 +72,7 @@ public static class ViewerBench
             $"{{\"phase\": \"first_full_view\", \"window\": \"{window[0]}x{window[1]}\", \"canvas\": \"{canvas}\", \"seconds\": {s:F2}, \"tiles\": {tiles}, \"server_rss_mib\": {RssMiB(pid):F1}}}"));
     }
 
-    static async Task Load(string root, string canvas, int clients, int seconds, int pid, double rssStart)
+    static async Task Load(string root, string canvas, int clients, int seconds, int pid)
     {
         using var http = new HttpClient { BaseAddress = new Uri(root), Timeout = TimeSpan.FromMinutes(5) };
         using var info = JsonDocument.Parse(await http.GetStringAsync($"/api/image/{Network(http)}/model/0/0.7/{canvas}"));
@@ -80,7 +81,7 @@ public static class ViewerBench
         int tileSize = info.RootElement.GetProperty("tileSize").GetInt32();
         string tilesUrl = info.RootElement.GetProperty("tilesUrl").GetString()!;
         long ok = 0, busy = 0;
-        var rss = new List<double> { rssStart };
+        var rss = new List<double> { RssMiB(pid) };
         var deadline = DateTime.UtcNow.AddSeconds(seconds);
         var watch = Stopwatch.StartNew();
         var loops = Enumerable.Range(0, clients).Select(client => Task.Run(async () =>

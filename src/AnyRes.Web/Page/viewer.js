@@ -31,6 +31,7 @@ function makeViewer(id) {
   const viewer = OpenSeadragon({
     id, showNavigationControl: false, drawer: "canvas", crossOriginPolicy: false,
     maxZoomPixelRatio: 1, visibilityRatio: 0.5, animationTime: 0.6, imageLoaderLimit: 6,
+    timeout: 600000,   // a tile can wait minutes behind other renders on a busy CPU; OpenSeadragon's 30 s would drop it
   });
   viewer.addHandler("viewport-change", () => { sync(viewer); showZoom(); });
   return viewer;
