@@ -24,11 +24,12 @@ public sealed class ViewerStats
 }
 
 /// <summary>
-/// The server's state: the loaded networks, the render gate, the tile cache. Renders run synchronously on a pool thread each
-/// (TorchSharp's dispose scopes and no_grad are per thread, so a render must not hop threads).
+/// The server's state: the loaded networks, the render gate, the tile cache, and one render thread per slot of the gate.
 /// </summary>
-public sealed class Viewer
+public sealed class Viewer : IDisposable
 {
+    readonly RenderThreads threads;
+
     public ViewerOptions Options { get; }
     public IReadOnlyDictionary<string, ViewerNetwork> Networks { get; }
     public IReadOnlyList<ViewerNetwork> NetworkList { get; }
@@ -50,7 +51,10 @@ public sealed class Viewer
         Networks = NetworkList.ToDictionary(n => n.Name);
         Gate = new RenderGate(options.MaxRenders, options.QueueLength);
         Cache = new TileCache(options.CacheBytes);
+        threads = new RenderThreads(options.MaxRenders);
     }
+
+    public void Dispose() => threads.Dispose();
 
     public sealed record Tile(byte[] Png, string ETag);
 
@@ -84,7 +88,7 @@ public sealed class Viewer
         }
         try
         {
-            var png = await Task.Run(() => RenderPng(spec, view, cancellation), cancellation);
+            var png = await threads.Run(() => RenderPng(spec, view, cancellation), cancellation);
             Stats.OnRendered();
             return png;
         }
