@@ -8,6 +8,7 @@ var benches = new Dictionary<string, Func<string[], int>>
     ["render"] = RenderBench.Run,
     ["train"] = TrainBench.Run,
     ["generator"] = GeneratorBench.Run,
+    ["viewer"] = ViewerBench.Run,
 };
 if (args.Length == 0 || !benches.TryGetValue(args[0], out var bench))
 {

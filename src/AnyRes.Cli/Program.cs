@@ -11,6 +11,7 @@ root.Subcommands.Add(DoctorCommand.Create());
 root.Subcommands.Add(DatasetCommand.Create());
 root.Subcommands.Add(GenerateCommand.Create());
 root.Subcommands.Add(ZoomCommand.Create());
+root.Subcommands.Add(ServeCommand.Create());
 root.Subcommands.Add(MetricsCommand.Create());
 root.Subcommands.Add(CompareCommand.Create());
 root.Subcommands.Add(ReproduceCommand.Create());

@@ -136,8 +136,14 @@ public static class DemoCommand
         Console.WriteLine($"  stage 1 ×up    {upsampled}");
         Console.WriteLine($"  stage 1 run    {Path.GetDirectoryName(stage1)}");
         Console.WriteLine($"  stage 2 run    {Path.GetDirectoryName(stage2)}");
+        Console.WriteLine();
+        Console.WriteLine("Pan and zoom the stage-2 model in a browser (side by side: the stage-1 model upsampled), then open http://127.0.0.1:8080/ :");
+        Console.WriteLine($"  ./anyres serve --network {Quote(stage2)} --network {Quote(stage1)}");
         return 0;
     }
+
+    /// <summary>A path as one shell word (single quotes when it holds anything but safe characters).</summary>
+    static string Quote(string path) => path.All(c => char.IsAsciiLetterOrDigit(c) || "/._-+:".Contains(c)) ? path : $"'{path.Replace("'", "'\\''")}'";
 
     /// <summary>Trains one stage for <paramref name="seconds"/> (Ctrl-C also stops it cleanly) and returns its last network snapshot.</summary>
     static string Train(TrainingOptions options, double seconds, torch.Device device, string label, Action<string> say)

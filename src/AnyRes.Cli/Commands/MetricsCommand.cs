@@ -57,7 +57,7 @@ static class MetricsCli
     }
 
     public static GeneratorMetricSource Source(string network, TorchSharp.torch.Device device, bool upsampled, int? classIndex) =>
-        new(GeneratorTiles.Load(network, device, classIndex)) { AsUpsampledBaseline = upsampled, Warp = GeneratorMetricSource.BandLimitedWarp };
+        new(GeneratorTiles.Load(network, device, classIndex)) { AsUpsampledBaseline = upsampled, Warp = UpsampledTiles.BandLimitedWarp };
 
     public static string Format(double v) => v.ToString("0.0000", CultureInfo.InvariantCulture);
 }

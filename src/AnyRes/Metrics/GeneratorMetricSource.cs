@@ -1,7 +1,6 @@
 using AnyRes.Core;
 using AnyRes.Data;
 using AnyRes.Synthesis;
-using AnyRes.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -15,16 +14,8 @@ namespace AnyRes.Metrics;
 /// </summary>
 public sealed class GeneratorMetricSource(GeneratorTiles tiles) : IMetricGenerator
 {
-    /// <summary>The §7 warp: (images [B,C,p,p], mats [B,3,3]) → images [B,C,p,p] with z(q) = x(mat⁻¹ q).</summary>
+    /// <summary>The §7 warp: (images [B,C,p,p], mats [B,3,3]) → images [B,C,p,p] with z(q) = x(mat⁻¹ q), e.g. <see cref="UpsampledTiles.BandLimitedWarp"/>.</summary>
     public Func<Tensor, Tensor, Tensor>? Warp { get; init; }
-
-    /// <summary>SG3's band-limited affine warp (the teacher loss's, spec §7): the image part, the mask is not needed here.</summary>
-    public static Tensor BandLimitedWarp(Tensor images, Tensor mats)
-    {
-        var (image, mask) = TeacherWarp.Apply(images, mats);
-        mask.Dispose();
-        return image;
-    }
     public bool AsUpsampledBaseline { get; init; }
 
     public int Resolution => tiles.TileSize;
@@ -81,11 +72,6 @@ public sealed class GeneratorMetricSource(GeneratorTiles tiles) : IMetricGenerat
         return canvas.MoveToOuterDisposeScope();
     }
 
-    Tensor WarpTiles(Tensor ws, Tensor transforms)
-    {
-        var warp = Warp ?? throw new InvalidOperationException("the upsampled baseline needs a Warp");
-        var identity = torch.eye(3, device: Device).expand(ws.shape[0], 3, 3);
-        var global = tiles.Synthesize(ws, identity);
-        return warp(global, torch.linalg.inv(transforms.to(float64)).to(float32));
-    }
+    Tensor WarpTiles(Tensor ws, Tensor transforms) =>
+        new UpsampledTiles(tiles, Warp ?? throw new InvalidOperationException("the upsampled baseline needs a Warp")).Synthesize(ws, transforms);
 }

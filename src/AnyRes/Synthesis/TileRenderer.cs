@@ -13,6 +13,8 @@ public sealed record RenderOptions
     public Action<int, int>? Progress { get; init; }
     /// <summary>Refuse outputs with more pixels than this (default 2^28 ≈ 16384²): a typo in a size should fail fast, not fill a disk.</summary>
     public long MaxPixels { get; init; } = 1L << 28;
+    /// <summary>Checked before every forward: a cancelled render (e.g. a closed web request) stops within one tile batch.</summary>
+    public CancellationToken Cancellation { get; init; }
 }
 
 /// <summary>
@@ -42,6 +44,7 @@ public static class TileRenderer
         using var noGrad = torch.no_grad();
         for (int start = 0; start < tiles.Count; start += options.TileBatch)
         {
+            options.Cancellation.ThrowIfCancellationRequested();
             var batch = tiles.GetRange(start, Math.Min(options.TileBatch, tiles.Count - start));
             float[] images;
             using (var scope = torch.NewDisposeScope())

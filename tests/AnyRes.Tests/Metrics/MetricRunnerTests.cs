@@ -38,10 +38,10 @@ public class MetricRunnerTests
 
             // The upsampled baseline: at R = p the single identity tile is the band-limited identity warp of G(z).
             var tiles = new GeneratorTiles(new AnyRes.Networks.Generator(GeneratorOptions.Tiny(32)));
-            var up = new GeneratorMetricSource(tiles) { AsUpsampledBaseline = true, Warp = GeneratorMetricSource.BandLimitedWarp };
+            var up = new GeneratorMetricSource(tiles) { AsUpsampledBaseline = true, Warp = UpsampledTiles.BandLimitedWarp };
             using var noGrad = no_grad();
             var z = randn(2, up.ZDim);
-            var direct = GeneratorMetricSource.BandLimitedWarp(new GeneratorMetricSource(tiles).Patches(z, eye(3).expand(2, 3, 3)), eye(3).expand(2, 3, 3));
+            var direct = UpsampledTiles.BandLimitedWarp(new GeneratorMetricSource(tiles).Patches(z, eye(3).expand(2, 3, 3)), eye(3).expand(2, 3, 3));
             Close.Assert(up.Upsampled(z, 32), direct, 1e-5, 1e-4, "up32 = warp(G(z), I)");
             var up64 = up.Upsampled(z, 64);
             Assert.Equal(new long[] { 2, 3, 64, 64 }, up64.shape);

@@ -155,6 +155,19 @@ public class TileRendererTests
         var exact = new TileGrid(512, 512, 256);
         Assert.Equal(new[] { 0, 256 }, exact.Xs);
     }
+
+    [Fact]
+    public void ACancelledRenderStopsBeforeItsNextForward()
+    {
+        var synth = new FieldSynthesizer(16);
+        var view = CanvasView.FullFrame(160, 160);   // 100 tiles, 25 forwards of 4
+        var sink = new ImageBuffer(160, 160, 3);
+        using var cancel = new CancellationTokenSource();
+        var options = new RenderOptions { TileBatch = 4, Cancellation = cancel.Token, Progress = (done, _) => { if (done == 8) cancel.Cancel(); } };
+        Assert.Throws<OperationCanceledException>(() => TileRenderer.Render(synth, FieldSynthesizer.Latent(Phases), view, sink, options));
+        Assert.Equal(2, synth.Calls);
+        Assert.Equal(0, sink.RowsWritten);   // the first tile row (10 tiles) was never completed
+    }
 }
 
 public class TileRendererLeakTests
