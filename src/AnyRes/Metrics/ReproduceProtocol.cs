@@ -190,7 +190,7 @@ public sealed class ReproduceProtocol(ReproduceSettings settings, torch.Device d
     }
 
     static GeneratorMetricSource Source(string snapshot, torch.Device device, bool upsampled) =>
-        new(GeneratorTiles.Load(snapshot, device)) { AsUpsampledBaseline = upsampled, Warp = GeneratorMetricSource.BandLimitedWarp };
+        new(GeneratorTiles.Load(snapshot, device)) { AsUpsampledBaseline = upsampled, Warp = UpsampledTiles.BandLimitedWarp };
 
     /// <summary>Per metric, the features of the held-out reals and of both models' fakes, each band saved once it is complete.</summary>
     void Features(string stage1, string stage2, int p, CancellationToken cancel)

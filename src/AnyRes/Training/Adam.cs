@@ -44,10 +44,13 @@ public sealed class Adam : IDisposable
             if (g is null) continue;
             long step = ++_steps[i];
             double bc1 = 1 - Math.Pow(Beta1, step), bc2Sqrt = Math.Sqrt(1 - Math.Pow(Beta2, step));
-            m.mul_(Beta1).add_(g, alpha: 1 - Beta1);
-            v.mul_(Beta2).addcmul_(g, g, value: 1 - Beta2);
-            var denom = (v.sqrt() / bc2Sqrt).add_(Eps);
-            p.addcdiv_(m, denom, value: -LearningRate / bc1);
+            // Scalars held until the end of the iteration: TorchSharp 0.107 lets the GC finalize a temporary Scalar while the
+            // native op that got its handle still reads it (an intermittent c10::Scalar::toDouble failure in long runs).
+            using Scalar beta1 = Beta1, rest1 = 1 - Beta1, beta2 = Beta2, rest2 = 1 - Beta2, correction2 = bc2Sqrt, eps = Eps, stepSize = -LearningRate / bc1;
+            m.mul_(beta1).add_(g, alpha: rest1);
+            v.mul_(beta2).addcmul_(g, g, value: rest2);
+            var denom = v.sqrt().div_(correction2).add_(eps);
+            p.addcdiv_(m, denom, value: stepSize);
         }
     }
 

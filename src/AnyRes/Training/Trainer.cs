@@ -105,10 +105,11 @@ public sealed class Trainer : IDisposable
         TrainingNetworks.SetRequiresGrad(module, false);
         using (torch.no_grad())
         {
+            using Scalar ranks = _o.Gpus;
             foreach (var p in opt.Parameters)
             {
                 if (p.grad is not { } g) continue;
-                if (_o.Gpus > 1) g.div_(_o.Gpus);   // the all-reduce average over ranks
+                if (_o.Gpus > 1) g.div_(ranks);   // the all-reduce average over ranks
                 g.nan_to_num_(0, 1e5, -1e5);
             }
         }
@@ -214,7 +215,8 @@ public sealed class Trainer : IDisposable
         double beta = Math.Pow(0.5, _o.Batch / Math.Max(emaNimg, 1e-8));
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
-        foreach (var (ema, live) in _emaParams) ema.copy_(live.lerp(ema, beta));
+        using Scalar weight = beta;   // one Scalar kept alive for every parameter (see Adam.StepOnce)
+        foreach (var (ema, live) in _emaParams) ema.copy_(live.lerp(ema, weight));
         foreach (var (ema, live) in _emaBuffers) ema.copy_(live);
     }
 
