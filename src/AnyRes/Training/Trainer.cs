@@ -215,8 +215,7 @@ public sealed class Trainer : IDisposable
         double beta = Math.Pow(0.5, _o.Batch / Math.Max(emaNimg, 1e-8));
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
-        using Scalar weight = beta;   // one Scalar kept alive for every parameter (see Adam.StepOnce)
-        foreach (var (ema, live) in _emaParams) ema.copy_(live.lerp(ema, weight));
+        foreach (var (ema, live) in _emaParams) ema.copy_(live.lerp(ema, beta));
         foreach (var (ema, live) in _emaBuffers) ema.copy_(live);
     }
 
