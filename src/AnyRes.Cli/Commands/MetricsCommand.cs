@@ -56,9 +56,6 @@ static class MetricsCli
         return runner.Run(generator, specs);
     }
 
-    public static GeneratorMetricSource Source(string network, TorchSharp.torch.Device device, bool upsampled, int? classIndex) =>
-        new(GeneratorTiles.Load(network, device, classIndex)) { AsUpsampledBaseline = upsampled, Warp = UpsampledTiles.BandLimitedWarp };
-
     public static string Format(double v) => v.ToString("0.0000", CultureInfo.InvariantCulture);
 }
 
@@ -81,7 +78,7 @@ public static class MetricsCommand
             var path = result.GetValue(network)!;
             var detector = FeatureExtractors.Create(result.GetValue(MetricsCli.Detector)!, result.GetValue(MetricsCli.DetectorFile), device);
             var started = DateTime.UtcNow;
-            var results = MetricsCli.Run(result, detector, MetricsCli.Source(path, device, result.GetValue(upsampled), result.GetValue(MetricsCli.Class)), specs, Path.GetFileName(path));
+            var results = MetricsCli.Run(result, detector, GeneratorMetricSource.Load(path, device, result.GetValue(upsampled), result.GetValue(MetricsCli.Class)), specs, Path.GetFileName(path));
             var record = new JsonObject
             {
                 ["network"] = Path.GetFullPath(path),

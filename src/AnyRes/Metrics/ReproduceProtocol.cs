@@ -189,9 +189,6 @@ public sealed class ReproduceProtocol(ReproduceSettings settings, torch.Device d
         return list;
     }
 
-    static GeneratorMetricSource Source(string snapshot, torch.Device device, bool upsampled) =>
-        new(GeneratorTiles.Load(snapshot, device)) { AsUpsampledBaseline = upsampled, Warp = UpsampledTiles.BandLimitedWarp };
-
     /// <summary>Per metric, the features of the held-out reals and of both models' fakes, each band saved once it is complete.</summary>
     void Features(string stage1, string stage2, int p, CancellationToken cancel)
     {
@@ -210,8 +207,8 @@ public sealed class ReproduceProtocol(ReproduceSettings settings, torch.Device d
                 log($"  {label} {(phase == "fakes" ? model : phase)} {done}/{total}");
             },
         };
-        var s2 = Source(stage2, device, upsampled: false);
-        var up = Source(stage1, device, upsampled: true);
+        var s2 = GeneratorMetricSource.Load(stage2, device, upsampled: false);
+        var up = GeneratorMetricSource.Load(stage1, device, upsampled: true);
         foreach (var (spec, name, images) in Metrics(heldOut.Images, p))
         {
             var file = Path.Combine(FeaturesDir, spec.Label + ".safetensors");
@@ -233,7 +230,7 @@ public sealed class ReproduceProtocol(ReproduceSettings settings, torch.Device d
     void Figure(string stage1, string stage2, int p)
     {
         using var heldOut = ImageSource.OpenNonEmpty(HeldOutDir);
-        var figure = ComparisonFigure.Render(Source(stage2, device, false), Source(stage1, device, true), heldOut, FigureSeeds, Math.Max(1, 128 / p));
+        var figure = ComparisonFigure.Render(GeneratorMetricSource.Load(stage2, device, false), GeneratorMetricSource.Load(stage1, device, true), heldOut, FigureSeeds, Math.Max(1, 128 / p));
         AtomicFile.WriteAllBytes(Path.Combine(_out, FigureFile), SynthImages.EncodePng(figure));
     }
 
