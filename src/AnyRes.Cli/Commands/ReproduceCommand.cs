@@ -27,12 +27,14 @@ public static class ReproduceCommand
         var conditioning = new Option<string>("--scale-conditioning") { Description = "Stage 2's scale branch: parity (as the reference) or log-zoom (the ablation)", DefaultValueFactory = _ => "parity" };
         conditioning.AcceptOnlyFromAmong("parity", "log-zoom");
         var num = new Option<int?>("--num") { Description = "Patches per zoom band (default: 400 per hour of budget, 48..2000)" };
+        var stage1From = new Option<string?>("--stage1-from") { Description = "Out folder of an earlier run on the same data, preset and seed whose stage 1 is done: take its stage-1 model "
+            + "instead of training one (for an ablation of stage 2, e.g. --scale-conditioning log-zoom against the same teacher); the budget's stage-1 share goes unused" };
         var rounds = new Option<int>("--rounds") { Description = "Half-sample rounds for the ± spread", DefaultValueFactory = _ => 20 };
         var command = new Command("reproduce", "The paper's central comparison on your data: split it 90/10 by content hash, train stage 1 then stage 2 within "
             + "the time budget, and compare the stage-2 model with the stage-1 model upsampled on held-out images (FD at the base size, pFID in zoom "
             + "bands 1-2, 2-4, 4-8, >=8, KID, spread over half-samples); writes results.md with the table, wall times and a picture.")
         {
-            data, outDir, hours, minutes, preset, seed, conditioning, num, rounds,
+            data, outDir, hours, minutes, preset, seed, conditioning, stage1From, num, rounds,
         };
         command.SetAction(CliCommon.Action(result =>
         {
@@ -43,6 +45,7 @@ public static class ReproduceCommand
                 Hours = result.GetValue(minutes) is { } m ? m / 60 : result.GetValue(hours),
                 Preset = result.GetValue(preset)!, Seed = result.GetValue(seed), Num = result.GetValue(num), Rounds = result.GetValue(rounds),
                 ScaleConditioning = result.GetValue(conditioning) == "log-zoom" ? ScaleConditioning.LogZoom : ScaleConditioning.Parity,
+                Stage1From = result.GetValue(stage1From),
                 Command = "anyres " + string.Join(' ', result.Tokens.Select(t => Quote(t.Value))),
             };
             var clock = Stopwatch.StartNew();

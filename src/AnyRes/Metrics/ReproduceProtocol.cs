@@ -50,7 +50,7 @@ public sealed class ReproduceProtocol(ReproduceSettings settings, torch.Device d
         }
         Phase("split", () => Split());
         var (p, mappingMax) = CheckData();
-        var stage1 = Train("stage1", Options(TrainStage.Global, null, mappingMax), ReproduceSettings.Stage1Share, cancel);
+        var stage1 = settings.Stage1From is { } from ? ReuseStage1(from) : Train("stage1", Options(TrainStage.Global, null, mappingMax), ReproduceSettings.Stage1Share, cancel);
         var stage2 = Train("stage2", Options(TrainStage.Patch, stage1, mappingMax), ReproduceSettings.Stage2Share, cancel);
         Phase("metrics", () => Features(stage1, stage2, p, cancel));
         Phase("figure", () => Figure(stage1, stage2, p));
@@ -176,6 +176,32 @@ public sealed class ReproduceProtocol(ReproduceSettings settings, torch.Device d
         cancel.ThrowIfCancellationRequested();
         log($"{name}: {phase.Snapshot}");
         return phase.Snapshot!;
+    }
+
+    /// <summary>
+    /// Takes the finished stage 1 of another run (<see cref="ReproduceSettings.Stage1From"/>) after checking it trained on
+    /// the same split with the same preset and seed; its wall time is recorded as this run's stage 1.
+    /// </summary>
+    string ReuseStage1(string from)
+    {
+        var phase = _state.Phase("stage1");
+        if (phase.Done) return phase.Snapshot!;
+        var statePath = Path.Combine(from, StateFile);
+        if (!File.Exists(statePath)) throw AnyResException.ForFile(from, $"holds no {StateFile}: --stage1-from needs the out folder of a reproduce run");
+        var source = ReproduceState.Read(statePath);
+        var sourceStage1 = source.Phase("stage1");
+        if (!sourceStage1.Done || sourceStage1.Snapshot is not { } snapshot)
+            throw AnyResException.ForFile(from, "has not finished stage 1 yet; --stage1-from needs a run whose stage 1 is done");
+        if (!settings.SharesStage1With(source.Settings))
+            throw AnyResException.ForFile(from, $"was run with other data, preset or seed ({source.Settings}); its stage 1 is not this run's");
+        var splitFile = Path.Combine("split", "split.tsv");
+        if (!File.Exists(Path.Combine(from, splitFile)) || File.ReadAllText(Path.Combine(from, splitFile)) != File.ReadAllText(Path.Combine(_out, splitFile)))
+            throw AnyResException.ForFile(Path.Combine(from, splitFile), "differs from this run's split (the data changed?); its stage 1 saw other training images");
+        if (!File.Exists(snapshot)) throw AnyResException.ForFile(snapshot, "the stage-1 snapshot of --stage1-from is gone");
+        (phase.Done, phase.Snapshot, phase.RunDir, phase.Seconds) = (true, snapshot, sourceStage1.RunDir, sourceStage1.Seconds);
+        SaveState();
+        log($"stage1: reusing {snapshot} ({sourceStage1.Seconds / 60:0.0} min of training in {from})");
+        return snapshot;
     }
 
     /// <summary>The metrics the held-out data can supply: fd-full at p (needs 4 images of at least p) and the zoom bands.</summary>

@@ -27,6 +27,7 @@ public static class ReproduceReport
         Line(string.Create(inv, $"* training: preset `{s.Preset}` (p = {p}), seed {s.Seed}, scale conditioning `{s.ConditioningName}`, budget {s.Hours:0.###} h: stage 1 {ReproduceSettings.Stage1Share:P0}, stage 2 {ReproduceSettings.Stage2Share:P0}, the rest for the split, the metric pass and the picture"));
         foreach (var stage in new[] { "stage1", "stage2" })
             if (state.Phase(stage).Snapshot is { } snapshot) Line($"* {stage}: `{Rel(s, snapshot)}`");
+        if (s.Stage1From is { } from) Line($"* stage 1 was not trained here: taken from the run in `{Path.GetFullPath(from)}` (`--stage1-from`); its wall time is that run's");
         Line(string.Create(inv, $"* metrics: ResNet18 features (`fd_resnet18_*`, not comparable with published FIDs), {s.Patches} patches per zoom band, metric seed {s.Seed}; spread ± = standard deviation over {s.Rounds} half-samples of the features"));
         Line();
         Line("## Table");

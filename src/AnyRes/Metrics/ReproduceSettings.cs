@@ -22,6 +22,12 @@ public sealed record ReproduceSettings
     public int? Num { get; init; }
     /// <summary>Half-sample rounds of the spread.</summary>
     public int Rounds { get; init; } = 20;
+    /// <summary>
+    /// The out folder of another run on the same data, preset and seed whose stage 1 is done: this run takes that stage-1
+    /// model instead of training its own (stage 1 does not depend on the scale conditioning, so an ablation of stage 2
+    /// spends its whole budget on stage 2 and compares against the same teacher).
+    /// </summary>
+    public string? Stage1From { get; init; }
     /// <summary>The command line, for results.md (not part of what the run is).</summary>
     public string Command { get; init; } = "";
     /// <summary>Applied to both stages' options after the preset (tests shrink the networks with it; not part of the fingerprint).</summary>
@@ -51,5 +57,18 @@ public sealed record ReproduceSettings
     {
         data = Path.GetFullPath(Data), hours = Hours, preset = Preset, seed = Seed,
         scale_conditioning = ConditioningName, patches = Patches, rounds = Rounds,
-    });
+        stage1_from = Stage1From is null ? null : Path.GetFullPath(Stage1From),
+    }, FingerprintJson);
+
+    static readonly JsonSerializerOptions FingerprintJson = new() { DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull };
+
+    /// <summary>Whether a run with this fingerprint trained stage 1 exactly as this run would (same data, preset and seed).</summary>
+    public bool SharesStage1With(string fingerprint)
+    {
+        using var other = JsonDocument.Parse(fingerprint);
+        var root = other.RootElement;
+        string? Text(string name) => root.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+        return Text("data") == Path.GetFullPath(Data) && Text("preset") == Preset
+            && root.TryGetProperty("seed", out var seed) && seed.TryGetInt32(out var s) && s == Seed;
+    }
 }

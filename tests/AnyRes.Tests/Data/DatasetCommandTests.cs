@@ -41,7 +41,7 @@ public class DatasetCommandTests
         using var dir = new TempDir();
         var (code, _, stderr) = Run("dataset", "inspect", dir["missing"]);
         Assert.Equal(CliCommon.UserError, code);
-        Assert.Equal(1, stderr.Trim().Split('\n').Length);
+        Assert.Single(stderr.Trim().Split('\n'));
         Assert.Contains("missing", stderr);
         Directory.CreateDirectory(dir["none"]);
         (code, _, stderr) = Run("dataset", "patches", dir["none"], "--out", dir["grid.png"]);

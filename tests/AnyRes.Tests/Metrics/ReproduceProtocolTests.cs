@@ -63,6 +63,24 @@ public class ReproduceProtocolTests
         log.Clear();
         Assert.Equal(results, new ReproduceProtocol(settings, torch.CPU, log.Add).Run());
         Assert.Contains(log, l => l.Contains("already holds the finished run"));
+
+        // The ablation: stage 2 with the other scale conditioning against the same stage 1, which is not trained again.
+        var ablation = settings with { Out = dir["ablation"], ScaleConditioning = AnyRes.Networks.ScaleConditioning.LogZoom, Stage1From = dir["out"] };
+        log.Clear();
+        var ablationResults = new ReproduceProtocol(ablation, torch.CPU, log.Add).Run();
+        var ablationState = ReproduceState.Read(Path.Combine(dir["ablation"], ReproduceProtocol.StateFile));
+        Assert.Equal(state.Phase("stage1").Snapshot, ablationState.Phase("stage1").Snapshot);
+        Assert.Single(Directory.GetDirectories(dir["ablation/runs"]));   // stage 2 only
+        Assert.Contains(log, l => l.StartsWith("stage1: reusing"));
+        Assert.Contains("`log-zoom`", File.ReadAllText(ablationResults));
+        Assert.Contains("taken from the run in", File.ReadAllText(ablationResults));
+
+        var otherSeed = ablation with { Out = dir["ablation-seed"], Seed = 1 };
+        var error = Assert.Throws<AnyRes.Core.AnyResException>(() => new ReproduceProtocol(otherSeed, torch.CPU, _ => { }).Run());
+        Assert.StartsWith($"{dir["out"]}: was run with other data, preset or seed", error.Message);
+        var notARun = ablation with { Out = dir["ablation-none"], Stage1From = dir["data"] };
+        error = Assert.Throws<AnyRes.Core.AnyResException>(() => new ReproduceProtocol(notARun, torch.CPU, _ => { }).Run());
+        Assert.Equal($"{dir["data"]}: holds no {ReproduceProtocol.StateFile}: --stage1-from needs the out folder of a reproduce run", error.Message);
     }
 }
 
