@@ -38,8 +38,9 @@ public sealed class ViewerNetwork
             var name = stem;
             for (int k = 2; networks.Any(n => n.Name == name); k++) name = $"{stem}-{k}";
             var tiles = GeneratorTiles.Load(path, device);
-            using var file = File.OpenRead(path);
-            networks.Add(new ViewerNetwork(name, System.IO.Path.GetFullPath(path), tiles, Convert.ToHexStringLower(SHA256.HashData(file))));
+            var resolved = BundledModels.Resolve(path);
+            using var file = File.OpenRead(resolved);
+            networks.Add(new ViewerNetwork(name, System.IO.Path.GetFullPath(resolved), tiles, Convert.ToHexStringLower(SHA256.HashData(file))));
         }
         if (networks.Count == 0) throw new AnyResException("give at least one --network");
         return networks;

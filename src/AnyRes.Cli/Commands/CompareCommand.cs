@@ -11,7 +11,7 @@ public static class CompareCommand
 {
     public static Command Create()
     {
-        var networks = new Option<string[]>("--network") { Description = "Network checkpoints (.safetensors) or official snapshots (.pkl), evaluated as they are (repeatable)", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => [] };
+        var networks = new Option<string[]>("--network") { Description = "Network checkpoints (.safetensors), official snapshots (.pkl) or bundled model names (deep-sky), evaluated as they are (repeatable)", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => [] };
         var upsampled = new Option<string[]>("--upsampled") { Description = "Network checkpoints or snapshots evaluated as the upsampled baseline: G(z) at p, band-limited warp to every patch/size (repeatable)", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => [] };
         var command = new Command("compare", "Run the same metrics on several networks (and upsampled baselines) and print one table.") { networks, upsampled };
         foreach (var o in MetricsCli.All) command.Options.Add(o);

@@ -77,7 +77,7 @@ public static class GenerateCommand
 /// <summary>Options generate and zoom share: the network, truncation, class, tiling and the size guard.</summary>
 sealed class RenderCliOptions
 {
-    public readonly Option<string> Network = new("--network") { Description = "Network: an AnyRes checkpoint (.safetensors) or an official StyleGAN3 / anyres-gan snapshot (.pkl, imported once into the cache)", Required = true };
+    public readonly Option<string> Network = new("--network") { Description = "Network: an AnyRes checkpoint (.safetensors) an official StyleGAN3 / anyres-gan snapshot (.pkl, imported once into the cache), or a bundled model by name (deep-sky: models/ next to the binaries)", Required = true };
     public readonly Option<double> Trunc = new("--trunc") { Description = "Truncation psi (1 = none; the paper's demo uses 0.5)", DefaultValueFactory = _ => 1.0 };
     public readonly Option<int?> TruncCutoff = new("--trunc-cutoff") { Description = "Truncate only the first N ws (default: all)" };
     public readonly Option<int?> Class = new("--class") { Description = "Class label for conditional networks" };

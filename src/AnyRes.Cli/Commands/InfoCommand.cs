@@ -19,7 +19,7 @@ public static class InfoCommand
 
     public static Command Create()
     {
-        var file = new Argument<string>("FILE") { Description = "Network checkpoint (.safetensors) written by anyres init, training or import, or an official snapshot (.pkl)" };
+        var file = new Argument<string>("FILE") { Description = "Network checkpoint (.safetensors) written by anyres init, training or import, an official snapshot (.pkl), or a bundled model name (deep-sky)" };
         var command = new Command("info", "Print each network's module summary (layer, parameters, buffers, output shape, dtype), totals and options.") { file };
         command.SetAction(CliCommon.Action(result =>
         {

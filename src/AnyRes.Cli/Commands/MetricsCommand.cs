@@ -63,7 +63,7 @@ public static class MetricsCommand
 {
     public static Command Create()
     {
-        var network = new Option<string>("--network") { Description = "Network checkpoint (.safetensors) or official snapshot (.pkl); G_ema is evaluated", Required = true };
+        var network = new Option<string>("--network") { Description = "Network checkpoint (.safetensors), official snapshot (.pkl) or bundled model name (deep-sky); G_ema is evaluated", Required = true };
         var upsampled = new Option<bool>("--upsampled") { Description = "Evaluate the network's p×p output upsampled by the band-limited warp (the stage-1 baseline) for every metric" };
         var output = new Option<string?>("--out") { Description = "Write the results as JSON here (also appended to metrics.jsonl next to the network)" };
         var command = new Command("metrics", "Fréchet distance / KID of a trained network on full images, patches (pFID) and sub-patches, against real data.")

@@ -13,7 +13,7 @@ public static class ServeCommand
     public static Command Create()
     {
         var defaults = new ViewerOptions();
-        var networks = new Option<string[]>("--network") { Description = "Network checkpoint to offer (repeatable; the page switches between them)", Required = true, AllowMultipleArgumentsPerToken = true };
+        var networks = new Option<string[]>("--network") { Description = "Network checkpoint, official snapshot (.pkl) or bundled model name (deep-sky) to offer (repeatable; the page switches between them)", Required = true, AllowMultipleArgumentsPerToken = true };
         var port = new Option<int>("--port") { Description = "TCP port (0 = any free port)", DefaultValueFactory = _ => 8080 };
         var host = new Option<string>("--host") { Description = "Address to listen on; anything but loopback exposes the server (no authentication) and prints a warning", DefaultValueFactory = _ => "127.0.0.1" };
         var tileSize = new Option<int>("--tile-size") { Description = "Deep Zoom tile side in pixels (default: the smallest multiple of the model's p that is at least 256)", DefaultValueFactory = _ => defaults.TileSize };

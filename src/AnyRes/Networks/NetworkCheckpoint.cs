@@ -37,7 +37,7 @@ public static class NetworkCheckpoint
 
     /// <summary>
     /// Rebuilds every network the file holds from its options and loads its tensors strictly; the networks end on
-    /// <paramref name="device"/>. An official snapshot (.pkl) loads through its imported copy (<see cref="OfficialSnapshot.Cached"/>). Metadata is the header's string map (the extra metadata given to <see cref="Save"/> included).
+    /// <paramref name="device"/>. An official snapshot (.pkl) loads through its imported copy (<see cref="OfficialSnapshot.Cached"/>); a bare name is a bundled model (<see cref="BundledModels"/>). Metadata is the header's string map (the extra metadata given to <see cref="Save"/> included).
     /// </summary>
     public static LoadedNetworks Load(string path, Device device)
     {
@@ -92,7 +92,7 @@ public static class NetworkCheckpoint
     }
 
     /// <summary>An official snapshot (.pkl) is read through its imported copy in the cache; any other path is used as it is.</summary>
-    static string Resolve(string path) => OfficialSnapshot.IsSnapshot(path) ? OfficialSnapshot.Cached(path) : path;
+    static string Resolve(string path) => OfficialSnapshot.IsSnapshot(path) ? OfficialSnapshot.Cached(path) : BundledModels.Resolve(path);
 
     static TModule? Build<TOptions, TModule>(string path, SafetensorsFile file, string prefix, Func<TOptions, TModule> create) where TOptions : class
     {

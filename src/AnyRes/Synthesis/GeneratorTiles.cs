@@ -37,10 +37,9 @@ public sealed class GeneratorTiles : ITileSynthesizer
         else if (classIndex is not null) throw new AnyResException("--class given but the network is unconditional");
     }
 
-    /// <summary>Loads the generator to render from a checkpoint: G_ema when present (the one to sample from), else G.</summary>
+    /// <summary>Loads the generator to render from a checkpoint (any path or name <see cref="NetworkCheckpoint.Load"/> takes): G_ema when present (the one to sample from), else G.</summary>
     public static GeneratorTiles Load(string path, torch.Device device, int? classIndex = null)
     {
-        if (!File.Exists(path)) throw AnyResException.ForFile(path, "no such network file");
         var networks = NetworkCheckpoint.Load(path, device);
         var g = networks.G_ema ?? networks.G ?? throw AnyResException.ForFile(path, "holds no generator (G or G_ema)");
         return new GeneratorTiles(g, classIndex);
