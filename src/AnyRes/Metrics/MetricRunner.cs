@@ -90,6 +90,7 @@ public sealed class MetricRunner(IFeatureExtractor detector, MetricOptions optio
         int crop = detector.NativeSize;
         for (int start = (int)stats.Count; start < items; start += options.Batch)
         {
+            using var fence = FinalizerFence.Enter();
             using var scope = NewDisposeScope();
             int n = Math.Min(options.Batch, items - start);
             var images = new List<RgbImage>(n);
@@ -153,6 +154,7 @@ public sealed class MetricRunner(IFeatureExtractor detector, MetricOptions optio
         int crop = detector.NativeSize;
         for (long start = 0; start < count; start += options.Batch)
         {
+            using var fence = FinalizerFence.Enter();
             using var scope = NewDisposeScope();
             using var _ = no_grad();
             long n = Math.Min(options.Batch, count - start);

@@ -47,6 +47,7 @@ public static class TileRenderer
             options.Cancellation.ThrowIfCancellationRequested();
             var batch = tiles.GetRange(start, Math.Min(options.TileBatch, tiles.Count - start));
             float[] images;
+            using (FinalizerFence.Enter())
             using (var scope = torch.NewDisposeScope())
             {
                 var transforms = PatchTransform.Stack(batch.Select(t => view.TileTransform(grid.Xs[t.Column], grid.Ys[t.Row], p)).ToList(), synthesizer.Device);

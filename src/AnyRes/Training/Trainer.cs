@@ -1,3 +1,4 @@
+using AnyRes.Core;
 using AnyRes.Data;
 using AnyRes.Networks;
 using TorchSharp;
@@ -68,6 +69,7 @@ public sealed class Trainer : IDisposable
 
     public void Step()
     {
+        using var fence = FinalizerFence.Enter();
         using var scope = torch.NewDisposeScope();
         int B = _o.Batch, Bg = _o.BatchPerPass;
         PatchBatch batch;
@@ -87,6 +89,7 @@ public sealed class Trainer : IDisposable
             RunPhase("Dreg", OptD, Nets.D, k => DReg(reals[k], TrainingOptions.DRegInterval));
 
         using (Stats.Time("Timing/ema")) UpdateEma();
+        Stats.Report("Resources/gc_fence_held", FinalizerFence.Active ? 1 : 0);   // 0: this iteration's allocations outgrew the no-GC region
         Counters.CurNimg += B;
         Counters.BatchIdx++;
     }

@@ -146,8 +146,11 @@ public sealed class TrainingRun : IDisposable
             if (!done && c.CurTick != 0 && c.CurNimg < c.TickStartNimg + Options.Tick * 1000) continue;
 
             double now = _clock.Elapsed.TotalSeconds;
-            EndTick(now - tickStartTime, maintenance);
-            if (done || c.CurTick % Options.Snap == 0) Snapshot();
+            using (FinalizerFence.Enter())   // the sample grid and snapshot run torch ops too
+            {
+                EndTick(now - tickStartTime, maintenance);
+                if (done || c.CurTick % Options.Snap == 0) Snapshot();
+            }
             c.CurTick++;
             c.TickStartNimg = c.CurNimg;
             tickStartTime = _clock.Elapsed.TotalSeconds;
