@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.CommandLine;
 using AnyRes.Core;
 using TorchSharp;
@@ -67,6 +68,7 @@ public static class CliCommon
     {
         readonly CancellationTokenSource _cancel = new();
         readonly ConsoleCancelEventHandler _handler;
+        readonly PosixSignalRegistration _term;
 
         public CtrlC(string message)
         {
@@ -78,6 +80,14 @@ public static class CliCommon
                 Console.Error.WriteLine($"\n{message} (Ctrl-C again to abort)");
             };
             Console.CancelKeyPress += _handler;
+            // SIGTERM (kill, a batch scheduler's pre-emption, a container stop) stops the same way; a second one ends the process.
+            _term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
+            {
+                if (_cancel.IsCancellationRequested) return;
+                context.Cancel = true;
+                _cancel.Cancel();
+                Console.Error.WriteLine($"\nSIGTERM: {message} (again to abort)");
+            });
         }
 
         public CancellationToken Token => _cancel.Token;
@@ -85,6 +95,7 @@ public static class CliCommon
         public void Dispose()
         {
             Console.CancelKeyPress -= _handler;
+            _term.Dispose();
             _cancel.Dispose();
         }
     }

@@ -151,7 +151,7 @@ public sealed class ReproduceProtocol(ReproduceSettings settings, torch.Device d
     {
         var phase = _state.Phase(name);
         if (phase.Done) return phase.Snapshot!;
-        double remaining = Math.Max(0, share * settings.TotalSeconds - phase.Seconds);
+        double spent = phase.Seconds, remaining = Math.Max(0, share * settings.TotalSeconds - spent);
         var clock = Stopwatch.StartNew();
         void Say(string line) => log($"  {line}");
         using (var run = phase.RunDir is { } dir && File.Exists(Path.Combine(dir, TrainingRun.ResumeFileName))
@@ -163,16 +163,22 @@ public sealed class ReproduceProtocol(ReproduceSettings settings, torch.Device d
             log($"{name}: training for {remaining / 60:0.0} min in {run.RunDir}");
             using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancel);
             budget.CancelAfter(TimeSpan.FromSeconds(remaining));
-            using var heartbeat = new Timer(_ => log(string.Create(CultureInfo.InvariantCulture,
-                $"{name}: {(phase.Seconds + clock.Elapsed.TotalSeconds) / 60:0.0} of {share * settings.TotalSeconds / 60:0.0} min, kimg {run.Trainer.Counters.CurNimg / 1000.0:0.000}")),
-                null, ProgressInterval, ProgressInterval);
+            // The heartbeat also records the time spent, so a run killed without warning continues with only the rest of its share.
+            using var heartbeat = new Timer(_ =>
+            {
+                lock (_state) { phase.Seconds = spent + clock.Elapsed.TotalSeconds; SaveState(); }
+                log(string.Create(CultureInfo.InvariantCulture, $"{name}: {phase.Seconds / 60:0.0} of {share * settings.TotalSeconds / 60:0.0} min, kimg {run.Trainer.Counters.CurNimg / 1000.0:0.000}"));
+            }, null, ProgressInterval, ProgressInterval);
             run.Run(budget.Token);
             phase.Snapshot = Directory.GetFiles(run.RunDir, "network-snapshot-*.safetensors").OrderBy(f => f, StringComparer.Ordinal).LastOrDefault()
                 ?? throw new AnyResException($"{run.RunDir}: the {name} run wrote no network snapshot");
         }
-        phase.Seconds += clock.Elapsed.TotalSeconds;
-        phase.Done = !cancel.IsCancellationRequested;
-        SaveState();
+        lock (_state)
+        {
+            phase.Seconds = spent + clock.Elapsed.TotalSeconds;
+            phase.Done = !cancel.IsCancellationRequested;
+            SaveState();
+        }
         cancel.ThrowIfCancellationRequested();
         log($"{name}: {phase.Snapshot}");
         return phase.Snapshot!;
