@@ -3,8 +3,11 @@ using TorchSharp;
 
 namespace AnyRes.Data;
 
-/// <summary>A training batch: Images [B, 3, p, p] float32 in [−1, 1], Transforms [B, 3, 3], Zooms k = N/p; LR batches have identity transforms and zoom 1.</summary>
-public sealed record PatchBatch(torch.Tensor Images, torch.Tensor Transforms, float[] Zooms, bool IsPatchBatch);
+/// <summary>
+/// A training batch: Images [B, 3, p, p] float32 in [−1, 1], Transforms [B, 3, 3], Zooms k = N/p; LR batches have identity
+/// transforms and zoom 1. Labels [B, classes] one-hot float32 (each patch keeps its image's class), null without labels.
+/// </summary>
+public sealed record PatchBatch(torch.Tensor Images, torch.Tensor Transforms, float[] Zooms, bool IsPatchBatch, torch.Tensor? Labels);
 
 public sealed record LoaderOptions
 {
@@ -28,7 +31,7 @@ public sealed record LoaderOptions
 public sealed class BatchLoader : IDisposable
 {
     /// <summary>A batch before it becomes tensors: CHW float pixels in [−1, 1].</summary>
-    public sealed record HostBatch(long Step, float[] Pixels, PatchTransform[] Transforms, float[] Zooms, bool IsPatchBatch, int Size);
+    public sealed record HostBatch(long Step, float[] Pixels, PatchTransform[] Transforms, float[] Zooms, bool IsPatchBatch, int Size, long[]? Labels);
 
     readonly LowResDataset? _lr;
     readonly PatchDataset? _hr;
@@ -49,6 +52,9 @@ public sealed class BatchLoader : IDisposable
             throw new AnyResException($"LR size {lr.Options.Size} and patch size {hr.Options.Size} differ");
         if (options.BatchSize < 1 || options.Workers < 1 || options.Prefetch < 1) throw new AnyResException("batch size, workers and prefetch must be positive");
         if (!(options.BaseProbability >= 0 && options.BaseProbability <= 1)) throw new AnyResException($"--base-probability must be in [0, 1], got {options.BaseProbability}");
+        if (lr is not null && hr is not null && (lr.Labels is null) != (hr.Labels is null)) throw new ArgumentException("both datasets need labels, or neither");
+        if (lr?.Labels is { } a && hr?.Labels is { } b && !a.Names.SequenceEqual(b.Names))
+            throw new AnyResException($"{lr.Source.Location} and {hr.Source.Location} have different classes ({ClassLabels.NamesJson(a.Names)} vs {ClassLabels.NamesJson(b.Names)})");
         _lr = lr; _hr = hr; _options = options; _device = device ?? torch.CPU;
         _lrOrder = new EpochOrder(options.Seed, 1, lr?.Count ?? 1);
         _hrOrder = new EpochOrder(options.Seed, 2, hr?.Count ?? 1);
@@ -61,6 +67,16 @@ public sealed class BatchLoader : IDisposable
     public long Step { get { lock (_lock) return _consumed; } }
 
     public int Size => (_hr?.Options.Size ?? _lr!.Options.Size);
+
+    /// <summary>The class table of the labelled datasets, or null.</summary>
+    public ClassLabels? Labels => (_lr ?? (ImageDataset)_hr!).Labels;
+
+    /// <summary>The class of every item of the LR dataset (the HR one without LR): the label distribution fakes are drawn from.</summary>
+    public long[] ItemLabels()
+    {
+        var dataset = _lr ?? (ImageDataset)_hr!;
+        return Enumerable.Range(0, dataset.Count).Select(i => (long)dataset.Label(i)).ToArray();
+    }
 
     /// <summary>The next batch, as tensors on the loader's device (created in the caller's dispose scope).</summary>
     public PatchBatch Next()
@@ -76,7 +92,9 @@ public sealed class BatchLoader : IDisposable
         }
         int b = batch.Zooms.Length, p = batch.Size;
         var images = torch.tensor(batch.Pixels, new long[] { b, 3, p, p }, device: _device);
-        return new PatchBatch(images, PatchTransform.Stack(batch.Transforms, _device), batch.Zooms, batch.IsPatchBatch);
+        var labels = batch.Labels is null ? null
+            : torch.nn.functional.one_hot(torch.tensor(batch.Labels, device: _device), Labels!.Count).to(torch.float32);
+        return new PatchBatch(images, PatchTransform.Stack(batch.Transforms, _device), batch.Zooms, batch.IsPatchBatch, labels);
     }
 
     void Work()
@@ -112,6 +130,7 @@ public sealed class BatchLoader : IDisposable
         var pixels = new float[(long)bs * 3 * p * p];
         var transforms = new PatchTransform[bs];
         var zooms = new float[bs];
+        var labels = Labels is null ? null : new long[bs];
         for (int i = 0; i < bs; i++)
         {
             var rng = new SampleRng(seed, step, i);
@@ -119,16 +138,20 @@ public sealed class BatchLoader : IDisposable
             RgbImage image;
             if (patch)
             {
-                var sample = _hr!.Get(_hrOrder.At(position), rng);
+                int index = _hrOrder.At(position);
+                var sample = _hr!.Get(index, rng);
                 (image, transforms[i], zooms[i]) = (sample.Image, sample.Transform, (float)sample.Zoom);
+                if (labels is not null) labels[i] = _hr.Label(index);
             }
             else
             {
-                (image, transforms[i], zooms[i]) = (_lr!.Get(_lrOrder.At(position), rng), PatchTransform.Identity, 1f);
+                int index = _lrOrder.At(position);
+                (image, transforms[i], zooms[i]) = (_lr!.Get(index, rng), PatchTransform.Identity, 1f);
+                if (labels is not null) labels[i] = _lr.Label(index);
             }
             ToChw(image, pixels.AsSpan(i * 3 * p * p, 3 * p * p));
         }
-        return new HostBatch(step, pixels, transforms, zooms, patch, p);
+        return new HostBatch(step, pixels, transforms, zooms, patch, p, labels);
     }
 
     /// <summary>HWC bytes → CHW floats, x/127.5 − 1 as the reference normalises.</summary>
