@@ -21,10 +21,12 @@ public sealed class SyntheticSets
     }
 
     /// <summary>The tiny preset, shrunk further so a test iteration takes a fraction of a second.</summary>
-    public TrainingOptions Tiny(TrainStage stage, string outdir, int iterations) =>
+    public TrainingOptions Tiny(TrainStage stage, string outdir, int iterations) => Tiny(LowRes, HighRes, stage, outdir, iterations);
+
+    public static TrainingOptions Tiny(string lowRes, string highRes, TrainStage stage, string outdir, int iterations) =>
         TrainingOptions.Preset("tiny", stage) with
         {
-            Data = LowRes, DataHr = stage == TrainStage.Patch ? HighRes : null, Outdir = outdir,
+            Data = lowRes, DataHr = stage == TrainStage.Patch ? highRes : null, Outdir = outdir,
             Cbase = 256, Cmax = 16, ZDim = 16, Kimg = iterations * 4 / 1000.0, Tick = 8 / 1000.0, Snap = 1000, Keep = 0, Workers = 1,
         };
 
@@ -126,7 +128,7 @@ public class TrainingRunTests(SyntheticSets sets) : IClassFixture<SyntheticSets>
         Assert.True(end < warm * 1.05, $"RSS grew from {warm >> 20} MiB after warm-up to {end >> 20} MiB after 300 iterations");
     }
 
-    static Dictionary<string, Tensor> State(TrainingRun run)
+    internal static Dictionary<string, Tensor> State(TrainingRun run)
     {
         var n = run.Trainer.Nets;
         var all = new Dictionary<string, Tensor>();
