@@ -8,22 +8,8 @@ using static TorchSharp.torch;
 
 namespace AnyRes.Tests.Training;
 
-/// <summary>The two-class synthetic set (LR and HR), written once per test run.</summary>
-public sealed class TwoClassSets
-{
-    public string Root { get; } = Path.Combine(Path.GetTempPath(), $"anyres-cond-{Environment.ProcessId}");
-    public string LowRes => Path.Combine(Root, "lr");
-    public string HighRes => Path.Combine(Root, "hr");
-
-    public TwoClassSets()
-    {
-        if (!Directory.Exists(LowRes)) SynthImages.WriteSet(LowRes, 12, 64, 96, 1, classes: 2);
-        if (!Directory.Exists(HighRes)) SynthImages.WriteSet(HighRes, 6, 256, 384, 2, classes: 2);
-    }
-
-    public TrainingOptions Tiny(TrainStage stage, string outdir, int iterations) =>
-        SyntheticSets.Tiny(LowRes, HighRes, stage, outdir, iterations) with { Cond = true };
-}
+/// <summary>The two-class synthetic set (LR and HR, one folder per class), written once per test run.</summary>
+public sealed class TwoClassSets() : SyntheticSets("cond", 2);
 
 /// <summary>Class-conditional training (issue 22): the label reaches G and D, both stages train, resume is exact, rendering takes class names.</summary>
 public class ConditionalTrainingTests(TwoClassSets sets) : IClassFixture<TwoClassSets>
@@ -56,14 +42,11 @@ public class ConditionalTrainingTests(TwoClassSets sets) : IClassFixture<TwoClas
     public void Both_stages_train_with_cond_and_render_by_class_name()
     {
         var outdir = SyntheticSets.NewOutdir();
-        string stage1;
-        using (var run = TrainingRun.Start(sets.Tiny(TrainStage.Global, outdir, 6), Cpu, _ => { }))
+        var stage1 = TrainingRunTests.Train(sets.Tiny(TrainStage.Global, outdir, 6), runDir =>
         {
-            run.Run();
-            Assert.Equal("[\"00-earth-discs\",\"01-fire-boxes\"]", File.ReadAllText(Path.Combine(run.RunDir, TrainingRun.ClassesFileName)));
-            stage1 = Directory.GetFiles(run.RunDir, "network-snapshot-*.safetensors").Order().Last();
-            Assert.True(File.ReadAllText(Path.Combine(run.RunDir, TrainingRun.OptionsFileName)).Contains("\"cond\": true"));
-        }
+            Assert.Equal("[\"00-earth-discs\",\"01-fire-boxes\"]", File.ReadAllText(Path.Combine(runDir, TrainingRun.ClassesFileName)));
+            Assert.Contains("\"cond\": true", File.ReadAllText(Path.Combine(runDir, TrainingRun.OptionsFileName)));
+        });
         var loaded = NetworkCheckpoint.Load(stage1, Cpu);
         Assert.Equal((2, 2), (loaded.G_ema!.CDim, loaded.D!.Options.CDim));
         Assert.Equal("[\"00-earth-discs\",\"01-fire-boxes\"]", loaded.Metadata[ClassLabels.MetadataKey]);
@@ -73,14 +56,8 @@ public class ConditionalTrainingTests(TwoClassSets sets) : IClassFixture<TwoClas
         var e = Assert.Throws<AnyResException>(() => TrainingRun.Start(wrong, Cpu, _ => { }));
         Assert.Contains("is conditional on 2 classes, the data has 0", e.Message);
 
-        string stage2;
-        using (var run = TrainingRun.Start(sets.Tiny(TrainStage.Patch, outdir, 6) with { Teacher = stage1 }, Cpu, _ => { }))
-        {
-            run.Run();
-            var stats = File.ReadAllLines(Path.Combine(run.RunDir, TrainingRun.StatsFileName));
-            Assert.Contains(stats, l => l.Contains("Loss/G/loss_teacher_l1"));
-            stage2 = Directory.GetFiles(run.RunDir, "network-snapshot-*.safetensors").Order().Last();
-        }
+        var stage2 = TrainingRunTests.Train(sets.Tiny(TrainStage.Patch, outdir, 6) with { Teacher = stage1 }, runDir =>
+            Assert.Contains(File.ReadAllLines(Path.Combine(runDir, TrainingRun.StatsFileName)), l => l.Contains("Loss/G/loss_teacher_l1")));
         var student = NetworkCheckpoint.Load(stage2, Cpu);
         Assert.True(student.G_ema!.HasScaleMapping);
         Assert.Equal(2, student.G_ema.CDim);
@@ -98,29 +75,8 @@ public class ConditionalTrainingTests(TwoClassSets sets) : IClassFixture<TwoClas
     }
 
     [Fact]
-    public void Conditional_resume_continues_bit_identically()
-    {
-        const int n = 3;
-        var options = sets.Tiny(TrainStage.Global, SyntheticSets.NewOutdir(), 2 * n);
-        Dictionary<string, Tensor> straight;
-        using (var run = TrainingRun.Start(options, Cpu, _ => { }))
-        {
-            run.Run();
-            straight = TrainingRunTests.State(run);
-        }
-        string runDir;
-        using (var first = TrainingRun.Start(options, Cpu, _ => { }))
-        {
-            first.MaxIterations = n;
-            first.Run();
-            runDir = first.RunDir;
-        }
-        using var second = TrainingRun.Resume(runDir, Cpu, _ => { });
-        second.Run();
-        var resumed = TrainingRunTests.State(second);
-        foreach (var (name, t) in straight)
-            Assert.True(t.eq(resumed[name]).all().item<bool>(), $"{name} differs after resume");
-    }
+    public void Conditional_resume_continues_bit_identically() =>
+        TrainingRunTests.AssertResumeIsExact(sets.Tiny(TrainStage.Global, SyntheticSets.NewOutdir(), 6), 3);   // fake labels come from the latent RNG
 
     [Fact]
     public void Train_takes_a_bare_cond_flag()
