@@ -12,6 +12,7 @@ namespace AnyRes.Tests.Training;
 public sealed class TwoClassSets() : SyntheticSets("cond", 2);
 
 /// <summary>Class-conditional training (issue 22): the label reaches G and D, both stages train, resume is exact, rendering takes class names.</summary>
+[Collection("Console")]
 public class ConditionalTrainingTests(TwoClassSets sets) : IClassFixture<TwoClassSets>
 {
     static readonly Device Cpu = torch.CPU;
