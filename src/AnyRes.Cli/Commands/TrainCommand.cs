@@ -37,6 +37,7 @@ public static class TrainCommand
         ["z_dim"] = "latent width (z and w) override",
         ["scale_conditioning"] = "how stage 2's scale branch sees the zoom: parity (as the reference: the mapping's input normalisation makes it inert) or log-zoom (log zoom scaled to [-1, 1] over the scale-mapping range, no normalisation; the ablation of docs/reproduce.md)",
         ["cond"] = "class-conditional training: labels from dataset.json ({\"labels\": [[\"path\", class], ...]}) in --data (and --data-hr), else one folder per class (DATA/<class name>/..., classes sorted by name); the class table goes into classes.json and every checkpoint",
+        ["class_balanced"] = "with --cond: sample every class equally often (reals: each run of N-classes consecutive samples has one of each; fakes: uniform over the classes) instead of in proportion to the data",
         ["ema"] = "G_ema half-life in kimg (default: batch * 10 / 32, as train.py)",
         ["recompute"] = "G's backward recomputes each synthesis layer, a few samples at a time, instead of keeping its intermediates: about one more forward of time for a fraction of the memory (SG3-T 256 at batch 4 needs it to fit in 16 GB)",
     };

@@ -20,6 +20,8 @@ public sealed record LoaderOptions
     public int Prefetch { get; init; } = 4;
     /// <summary>The step to start from (resume: the <see cref="BatchLoader.Step"/> saved with a checkpoint).</summary>
     public long StartStep { get; init; }
+    /// <summary>Every class equally often (labelled datasets): each run of <c>classes</c> consecutive samples has one of each.</summary>
+    public bool ClassBalanced { get; init; }
 }
 
 /// <summary>
@@ -40,7 +42,7 @@ public sealed class BatchLoader : IDisposable
     readonly Dictionary<long, HostBatch> _ready = new();
     readonly Thread[] _threads;
     readonly object _lock = new();
-    readonly EpochOrder _lrOrder, _hrOrder;
+    readonly Func<long, int> _lrOrder, _hrOrder;   // sample position → dataset index
     long _claimed, _consumed;
     bool _stopped;
     Exception? _failure;
@@ -56,8 +58,9 @@ public sealed class BatchLoader : IDisposable
         if (lr?.Labels is { } a && hr?.Labels is { } b && !a.Names.SequenceEqual(b.Names))
             throw new AnyResException($"{lr.Source.Location} and {hr.Source.Location} have different classes ({ClassLabels.NamesJson(a.Names)} vs {ClassLabels.NamesJson(b.Names)})");
         _lr = lr; _hr = hr; _options = options; _device = device ?? torch.CPU;
-        _lrOrder = new EpochOrder(options.Seed, 1, lr?.Count ?? 1);
-        _hrOrder = new EpochOrder(options.Seed, 2, hr?.Count ?? 1);
+        if (options.ClassBalanced && Labels is null) throw new AnyResException("class-balanced sampling needs labelled data (--cond)");
+        _lrOrder = Order(lr, 1);
+        _hrOrder = Order(hr, 2);
         _claimed = _consumed = options.StartStep;
         _threads = Enumerable.Range(0, options.Workers).Select(i => new Thread(Work) { IsBackground = true, Name = $"anyres-loader-{i}" }).ToArray();
         foreach (var t in _threads) t.Start();
@@ -71,9 +74,17 @@ public sealed class BatchLoader : IDisposable
     /// <summary>The class table of the labelled datasets, or null.</summary>
     public ClassLabels? Labels => (_lr ?? (ImageDataset)_hr!).Labels;
 
-    /// <summary>The class of every item of the LR dataset (the HR one without LR): the label distribution fakes are drawn from.</summary>
+    Func<long, int> Order(ImageDataset? dataset, int tag) => _options.ClassBalanced && dataset is not null
+        ? new BalancedOrder(_options.Seed, tag, dataset).At
+        : new EpochOrder(_options.Seed, tag, dataset?.Count ?? 1).At;
+
+    /// <summary>
+    /// The class of every item of the LR dataset (the HR one without LR): the label distribution fakes are drawn from. With
+    /// class-balanced sampling every class once, so fakes are balanced like the reals.
+    /// </summary>
     public long[] ItemLabels()
     {
+        if (_options.ClassBalanced) return Enumerable.Range(0, Labels!.Count).Select(k => (long)k).ToArray();
         var dataset = _lr ?? (ImageDataset)_hr!;
         return Enumerable.Range(0, dataset.Count).Select(i => (long)dataset.Label(i)).ToArray();
     }
@@ -138,14 +149,14 @@ public sealed class BatchLoader : IDisposable
             RgbImage image;
             if (patch)
             {
-                int index = _hrOrder.At(position);
+                int index = _hrOrder(position);
                 var sample = _hr!.Get(index, rng);
                 (image, transforms[i], zooms[i]) = (sample.Image, sample.Transform, (float)sample.Zoom);
                 if (labels is not null) labels[i] = _hr.Label(index);
             }
             else
             {
-                int index = _lrOrder.At(position);
+                int index = _lrOrder(position);
                 (image, transforms[i], zooms[i]) = (_lr!.Get(index, rng), PatchTransform.Identity, 1f);
                 if (labels is not null) labels[i] = _lr.Label(index);
             }
@@ -171,6 +182,30 @@ public sealed class BatchLoader : IDisposable
     {
         lock (_lock) { _stopped = true; Monitor.PulseAll(_lock); }
         foreach (var t in _threads) t.Join();
+    }
+
+    /// <summary>
+    /// Position → dataset index with every class equally often: position t is of class classes[t] (a fresh permutation of the
+    /// classes every K positions) and takes the next item of that class's own epoch order.
+    /// </summary>
+    sealed class BalancedOrder
+    {
+        readonly int[][] _items;   // dataset indices of each class
+        readonly EpochOrder _classes;
+        readonly EpochOrder[] _within;
+
+        public BalancedOrder(ulong seed, int tag, ImageDataset dataset)
+        {
+            _items = Enumerable.Range(0, dataset.Count).GroupBy(dataset.Label).OrderBy(g => g.Key).Select(g => g.ToArray()).ToArray();
+            _classes = new EpochOrder(seed, tag, _items.Length);
+            _within = _items.Select((items, k) => new EpochOrder(seed, tag + 16 * (k + 1), items.Length)).ToArray();
+        }
+
+        public int At(long position)
+        {
+            int k = _classes.At(position);
+            return _items[k][_within[k].At(position / _items.Length)];
+        }
     }
 
     /// <summary>Position → dataset index: a fresh seeded permutation per epoch, so every item appears once per epoch.</summary>

@@ -142,6 +142,7 @@ public sealed class TrainingRun : IDisposable
         return new BatchLoader(lr, hr, new LoaderOptions
         {
             BatchSize = o.Batch, BaseProbability = hr is null ? 1 : o.BaseProbability, Seed = (ulong)o.Seed, Workers = o.Workers, StartStep = startStep,
+            ClassBalanced = o.ClassBalanced,
         }, device);
     }
 

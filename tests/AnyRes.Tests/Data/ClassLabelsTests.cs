@@ -129,6 +129,27 @@ public class ClassLabelsTests
     }
 
     [Fact]
+    public void Class_balanced_sampling_draws_every_class_equally_often()
+    {
+        using var dir = new TempDir();
+        for (int i = 0; i < 7; i++) Write(dir, $"{(i == 0 ? "red" : "blue")}/{i}.png", Solid(i == 0 ? 0 : 1));   // 1 red, 6 blue
+        using var source = ImageSource.Open(dir.Path, useCache: false);
+        var lr = new LowResDataset(source, new LowResDatasetOptions { Size = 16 }, _ => { }, ClassLabels.Read(source));
+        using var loader = new BatchLoader(lr, null, new LoaderOptions { BatchSize = 4, Seed = 1, Workers = 1, ClassBalanced = true });
+        Assert.Equal([0L, 1L], loader.ItemLabels());   // fakes: uniform over the classes
+        for (int step = 0; step < 6; step++)
+        {
+            using var scope = TorchSharp.torch.NewDisposeScope();
+            var batch = loader.Next();
+            Assert.Equal(2, batch.Labels!.argmax(1).eq(1).sum().item<long>());   // 2 of each class in every batch of 4
+            var red = batch.Images[.., 0].mean([1, 2]).gt(0);
+            Assert.True(red.eq(batch.Labels.argmax(1).eq(1)).all().item<bool>());   // still the image's own class
+        }
+        var unbalanced = new LowResDataset(source, new LowResDatasetOptions { Size = 16 }, _ => { });
+        Assert.Throws<AnyResException>(() => new BatchLoader(unbalanced, null, new LoaderOptions { BatchSize = 4, ClassBalanced = true }));
+    }
+
+    [Fact]
     public void Synth_classes_write_a_folder_per_class_with_different_content()
     {
         using var dir = new TempDir();

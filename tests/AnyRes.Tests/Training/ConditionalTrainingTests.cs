@@ -77,7 +77,7 @@ public class ConditionalTrainingTests(TwoClassSets sets) : IClassFixture<TwoClas
 
     [Fact]
     public void Conditional_resume_continues_bit_identically() =>
-        TrainingRunTests.AssertResumeIsExact(sets.Tiny(TrainStage.Global, SyntheticSets.NewOutdir(), 6), 3);   // fake labels come from the latent RNG
+        TrainingRunTests.AssertResumeIsExact(sets.Tiny(TrainStage.Global, SyntheticSets.NewOutdir(), 6) with { ClassBalanced = true }, 3);   // fake labels come from the latent RNG
 
     [Fact]
     public void Train_takes_a_bare_cond_flag()
@@ -87,5 +87,7 @@ public class ConditionalTrainingTests(TwoClassSets sets) : IClassFixture<TwoClas
         Assert.Contains("\"cond\": true", text);
         (code, text, _) = CliRunner.Run([TrainCommand.Create()], "train", "global", "--preset", "tiny", "--data", "x", "--mirror", "0", "--dry-run");
         Assert.Contains("\"mirror\": false", text);
+        (code, _, err) = CliRunner.Run([TrainCommand.Create()], "train", "global", "--preset", "tiny", "--data", "x", "--class-balanced");
+        Assert.Equal("error: --class-balanced needs --cond", err.Trim());
     }
 }
