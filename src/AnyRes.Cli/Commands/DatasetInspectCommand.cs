@@ -12,15 +12,16 @@ public static class DatasetInspectCommand
         var path = new Argument<string>("path") { Description = "Image folder (searched recursively) or .zip" };
         var size = new Option<int>("--size") { Description = "Patch size p the data will be trained at", DefaultValueFactory = _ => 256 };
         var verify = new Option<bool>("--verify") { Description = "Decode every image fully to find corrupt data (false: read headers only)", DefaultValueFactory = _ => true };
+        var cond = new Option<bool>("--cond") { Description = "Read the class labels as train --cond does (dataset.json, else one folder per class), report any mismatch, and count the images and short sides per class" };
         var command = new Command("inspect", "Count the images, show the resolution histogram and short-side percentiles, list unreadable files with the reason, and print the patch flags the data implies.")
         {
-            path, size, verify,
+            path, size, verify, cond,
         };
-        command.SetAction(CliCommon.Action(result => Run(result.GetValue(path)!, result.GetValue(size), result.GetValue(verify))));
+        command.SetAction(CliCommon.Action(result => Run(result.GetValue(path)!, result.GetValue(size), result.GetValue(verify), result.GetValue(cond))));
         return command;
     }
 
-    static int Run(string path, int p, bool verify)
+    static int Run(string path, int p, bool verify, bool cond)
     {
         if (p < 1) throw new AnyResException($"--size must be positive, got {p}");
         using var source = ImageSource.Open(path);
@@ -53,6 +54,7 @@ public static class DatasetInspectCommand
             return CliCommon.UserError;
         }
 
+        if (cond) PrintClasses(ClassLabels.Read(source), images);
         var shortSides = images.Select(i => i.MinSide).Order().ToArray();
         int largest = images.Max(i => Math.Max(i.Width, i.Height));
         Console.WriteLine("short side  histogram");
@@ -81,6 +83,17 @@ public static class DatasetInspectCommand
         Console.WriteLine($"flags       --size {p} --scale-max {scaleMax.ToString("0.####", CultureInfo.InvariantCulture)} --scale-mapping-max {mappingMax}");
         Console.WriteLine($"            (scale-max = p / smallest side {usable[0]}; scale-mapping-max = largest side {largest} / p, rounded up)");
         return 0;
+    }
+
+    static void PrintClasses(ClassLabels labels, IReadOnlyList<ImageEntry> images)
+    {
+        Console.WriteLine($"classes     {labels.Count}");
+        for (int k = 0; k < labels.Count; k++)
+        {
+            var sides = images.Where(i => labels.Of(i.Path) == k).Select(i => i.MinSide).Order().ToArray();
+            var spread = sides.Length == 0 ? "" : $"  short side p5={Percentile(sides, 5)} p50={Percentile(sides, 50)} p95={Percentile(sides, 95)}";
+            Console.WriteLine($"  {k,3} {labels.Names[k],-24} {sides.Length,7} images{spread}");
+        }
     }
 
     /// <summary>Nearest-rank percentile of sorted values.</summary>

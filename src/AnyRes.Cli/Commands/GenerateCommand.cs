@@ -80,7 +80,7 @@ sealed class RenderCliOptions
     public readonly Option<string> Network = new("--network") { Description = "Network: an AnyRes checkpoint (.safetensors) an official StyleGAN3 / anyres-gan snapshot (.pkl, imported once into the cache), or a bundled model by name (deep-sky: models/ next to the binaries)", Required = true };
     public readonly Option<double> Trunc = new("--trunc") { Description = "Truncation psi (1 = none; the paper's demo uses 0.5)", DefaultValueFactory = _ => 1.0 };
     public readonly Option<int?> TruncCutoff = new("--trunc-cutoff") { Description = "Truncate only the first N ws (default: all)" };
-    public readonly Option<int?> Class = new("--class") { Description = "Class label for conditional networks" };
+    public readonly Option<string?> Class = new("--class") { Description = "Class to render with a conditional network: a name of its class table (saved by conditional training, e.g. birds) or an index" };
     public readonly Option<int> TileBatch = new("--tile-batch") { Description = "Tiles per generator forward", DefaultValueFactory = _ => 4 };
     public readonly Option<long> MaxPixels = new("--max-pixels") { Description = "Refuse outputs larger than this many pixels", DefaultValueFactory = _ => 1L << 28 };
 

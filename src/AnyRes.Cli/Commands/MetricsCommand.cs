@@ -23,7 +23,7 @@ static class MetricsCli
     public static readonly Option<bool> XFlip = new("--xflip") { Description = "Include mirrored reals (as a training run with --mirror)" };
     public static readonly Option<string> Cache = new("--cache") { Description = "Folder for cached real statistics and for the partial features that let an interrupted run resume (saved every minute)", DefaultValueFactory = _ => DefaultCache() };
 
-    public static readonly Option<int?> Class = new("--class") { Description = "Class whose images a conditional network generates (reals are not filtered by label)" };
+    public static readonly Option<string?> Class = new("--class") { Description = "Class whose images a conditional network generates: a name of its class table or an index (reals are not filtered by label)" };
 
     public static IEnumerable<Option> All => [Data, DataHr, Metrics, Num, Batch, Seed, Detector, DetectorFile, XFlip, Cache, Class];
 

@@ -36,6 +36,8 @@ public static class TrainCommand
         ["tiny_networks"] = "use the tiny generator/discriminator layouts (with --cbase/--cmax)",
         ["z_dim"] = "latent width (z and w) override",
         ["scale_conditioning"] = "how stage 2's scale branch sees the zoom: parity (as the reference: the mapping's input normalisation makes it inert) or log-zoom (log zoom scaled to [-1, 1] over the scale-mapping range, no normalisation; the ablation of docs/reproduce.md)",
+        ["cond"] = "class-conditional training: labels from dataset.json ({\"labels\": [[\"path\", class], ...]}) in --data (and --data-hr), else one folder per class (DATA/<class name>/..., classes sorted by name); the class table goes into classes.json and every checkpoint",
+        ["class_balanced"] = "with --cond: sample every class equally often (reals: each run of N-classes consecutive samples has one of each; fakes: uniform over the classes) instead of in proportion to the data",
         ["ema"] = "G_ema half-life in kimg (default: batch * 10 / 32, as train.py)",
         ["recompute"] = "G's backward recomputes each synthesis layer, a few samples at a time, instead of keeping its intermediates: about one more forward of time for a fraction of the memory (SG3-T 256 at batch 4 needs it to fit in 16 GB)",
     };
@@ -70,6 +72,7 @@ public static class TrainCommand
                 Description = (Help.TryGetValue(json, out var h) ? h : $"train.py --{json}") + $" [{TypeName(p.PropertyType)}]",
             };
             if (json.Contains('_')) option.Aliases.Add("--" + json);
+            if (p.PropertyType == typeof(bool)) option.Arity = ArgumentArity.ZeroOrOne;   // a bare --cond means true
             command.Options.Add(option);
             flags.Add((p, json, option));
         }
@@ -77,13 +80,14 @@ public static class TrainCommand
         command.SetAction(CliCommon.Action(result =>
         {
             var device = CliCommon.Device(result);
-            var given = flags.Where(f => result.GetValue(f.Option) is not null).ToList();
+            var given = flags.Where(f => result.GetResult(f.Option) is not null).ToList();
+            string Text((PropertyInfo Property, string JsonName, Option<string> Option) f) => result.GetValue(f.Option) ?? "true";
             if (result.GetValue(resume) is { } runDir)
             {
                 var adjustable = new[] { "kimg", "tick", "snap", "keep" };
                 if (given.FirstOrDefault(f => !adjustable.Contains(f.JsonName)) is { JsonName: { } bad })
                     throw new AnyResException($"--{bad.Replace('_', '-')} cannot change when resuming (only --kimg, --tick, --snap, --keep)");
-                TrainingOptions Adjust(TrainingOptions o) => Apply(o, given.Select(f => (f.Property, f.JsonName, result.GetValue(f.Option)!)));
+                TrainingOptions Adjust(TrainingOptions o) => Apply(o, given.Select(f => (f.Property, f.JsonName, Text(f))));
                 if (result.GetValue(dryRun))
                 {
                     var saved = TrainingOptions.FromJson(File.ReadAllText(Path.Combine(runDir, TrainingRun.OptionsFileName)), runDir);
@@ -93,7 +97,7 @@ public static class TrainCommand
                 using var resumed = TrainingRun.Resume(runDir, device, Console.WriteLine, Adjust);
                 return Train(resumed);
             }
-            var options = Apply(TrainingOptions.Preset(result.GetValue(preset)!, stage), given.Select(f => (f.Property, f.JsonName, result.GetValue(f.Option)!)));
+            var options = Apply(TrainingOptions.Preset(result.GetValue(preset)!, stage), given.Select(f => (f.Property, f.JsonName, Text(f))));
             if (result.GetValue(dryRun))
             {
                 Console.WriteLine(options.ToJson());

@@ -3,8 +3,11 @@ using TorchSharp;
 
 namespace AnyRes.Data;
 
-/// <summary>A training batch: Images [B, 3, p, p] float32 in [−1, 1], Transforms [B, 3, 3], Zooms k = N/p; LR batches have identity transforms and zoom 1.</summary>
-public sealed record PatchBatch(torch.Tensor Images, torch.Tensor Transforms, float[] Zooms, bool IsPatchBatch);
+/// <summary>
+/// A training batch: Images [B, 3, p, p] float32 in [−1, 1], Transforms [B, 3, 3], Zooms k = N/p; LR batches have identity
+/// transforms and zoom 1. Labels [B, classes] one-hot float32 (each patch keeps its image's class), null without labels.
+/// </summary>
+public sealed record PatchBatch(torch.Tensor Images, torch.Tensor Transforms, float[] Zooms, bool IsPatchBatch, torch.Tensor? Labels);
 
 public sealed record LoaderOptions
 {
@@ -17,6 +20,8 @@ public sealed record LoaderOptions
     public int Prefetch { get; init; } = 4;
     /// <summary>The step to start from (resume: the <see cref="BatchLoader.Step"/> saved with a checkpoint).</summary>
     public long StartStep { get; init; }
+    /// <summary>Every class equally often (labelled datasets): each run of <c>classes</c> consecutive samples has one of each.</summary>
+    public bool ClassBalanced { get; init; }
 }
 
 /// <summary>
@@ -28,7 +33,7 @@ public sealed record LoaderOptions
 public sealed class BatchLoader : IDisposable
 {
     /// <summary>A batch before it becomes tensors: CHW float pixels in [−1, 1].</summary>
-    public sealed record HostBatch(long Step, float[] Pixels, PatchTransform[] Transforms, float[] Zooms, bool IsPatchBatch, int Size);
+    public sealed record HostBatch(long Step, float[] Pixels, PatchTransform[] Transforms, float[] Zooms, bool IsPatchBatch, int Size, long[]? Labels);
 
     readonly LowResDataset? _lr;
     readonly PatchDataset? _hr;
@@ -37,7 +42,7 @@ public sealed class BatchLoader : IDisposable
     readonly Dictionary<long, HostBatch> _ready = new();
     readonly Thread[] _threads;
     readonly object _lock = new();
-    readonly EpochOrder _lrOrder, _hrOrder;
+    readonly Func<long, int> _lrOrder, _hrOrder;   // sample position → dataset index
     long _claimed, _consumed;
     bool _stopped;
     Exception? _failure;
@@ -49,9 +54,13 @@ public sealed class BatchLoader : IDisposable
             throw new AnyResException($"LR size {lr.Options.Size} and patch size {hr.Options.Size} differ");
         if (options.BatchSize < 1 || options.Workers < 1 || options.Prefetch < 1) throw new AnyResException("batch size, workers and prefetch must be positive");
         if (!(options.BaseProbability >= 0 && options.BaseProbability <= 1)) throw new AnyResException($"--base-probability must be in [0, 1], got {options.BaseProbability}");
+        if (lr is not null && hr is not null && (lr.Labels is null) != (hr.Labels is null)) throw new ArgumentException("both datasets need labels, or neither");
+        if (lr?.Labels is { } a && hr?.Labels is { } b && !a.Names.SequenceEqual(b.Names))
+            throw new AnyResException($"{lr.Source.Location} and {hr.Source.Location} have different classes ({ClassLabels.NamesJson(a.Names)} vs {ClassLabels.NamesJson(b.Names)})");
         _lr = lr; _hr = hr; _options = options; _device = device ?? torch.CPU;
-        _lrOrder = new EpochOrder(options.Seed, 1, lr?.Count ?? 1);
-        _hrOrder = new EpochOrder(options.Seed, 2, hr?.Count ?? 1);
+        if (options.ClassBalanced && Labels is null) throw new AnyResException("class-balanced sampling needs labelled data (--cond)");
+        _lrOrder = Order(lr, 1);
+        _hrOrder = Order(hr, 2);
         _claimed = _consumed = options.StartStep;
         _threads = Enumerable.Range(0, options.Workers).Select(i => new Thread(Work) { IsBackground = true, Name = $"anyres-loader-{i}" }).ToArray();
         foreach (var t in _threads) t.Start();
@@ -61,6 +70,24 @@ public sealed class BatchLoader : IDisposable
     public long Step { get { lock (_lock) return _consumed; } }
 
     public int Size => (_hr?.Options.Size ?? _lr!.Options.Size);
+
+    /// <summary>The class table of the labelled datasets, or null.</summary>
+    public ClassLabels? Labels => (_lr ?? (ImageDataset)_hr!).Labels;
+
+    Func<long, int> Order(ImageDataset? dataset, int tag) => _options.ClassBalanced && dataset is not null
+        ? new BalancedOrder(_options.Seed, tag, dataset).At
+        : new EpochOrder(_options.Seed, tag, dataset?.Count ?? 1).At;
+
+    /// <summary>
+    /// The class of every item of the LR dataset (the HR one without LR): the label distribution fakes are drawn from. With
+    /// class-balanced sampling every class once, so fakes are balanced like the reals.
+    /// </summary>
+    public long[] ItemLabels()
+    {
+        if (_options.ClassBalanced) return Enumerable.Range(0, Labels!.Count).Select(k => (long)k).ToArray();
+        var dataset = _lr ?? (ImageDataset)_hr!;
+        return Enumerable.Range(0, dataset.Count).Select(i => (long)dataset.Label(i)).ToArray();
+    }
 
     /// <summary>The next batch, as tensors on the loader's device (created in the caller's dispose scope).</summary>
     public PatchBatch Next()
@@ -76,7 +103,9 @@ public sealed class BatchLoader : IDisposable
         }
         int b = batch.Zooms.Length, p = batch.Size;
         var images = torch.tensor(batch.Pixels, new long[] { b, 3, p, p }, device: _device);
-        return new PatchBatch(images, PatchTransform.Stack(batch.Transforms, _device), batch.Zooms, batch.IsPatchBatch);
+        var labels = batch.Labels is null ? null
+            : torch.nn.functional.one_hot(torch.tensor(batch.Labels, device: _device), Labels!.Count).to(torch.float32);
+        return new PatchBatch(images, PatchTransform.Stack(batch.Transforms, _device), batch.Zooms, batch.IsPatchBatch, labels);
     }
 
     void Work()
@@ -112,6 +141,7 @@ public sealed class BatchLoader : IDisposable
         var pixels = new float[(long)bs * 3 * p * p];
         var transforms = new PatchTransform[bs];
         var zooms = new float[bs];
+        var labels = Labels is null ? null : new long[bs];
         for (int i = 0; i < bs; i++)
         {
             var rng = new SampleRng(seed, step, i);
@@ -119,16 +149,20 @@ public sealed class BatchLoader : IDisposable
             RgbImage image;
             if (patch)
             {
-                var sample = _hr!.Get(_hrOrder.At(position), rng);
+                int index = _hrOrder(position);
+                var sample = _hr!.Get(index, rng);
                 (image, transforms[i], zooms[i]) = (sample.Image, sample.Transform, (float)sample.Zoom);
+                if (labels is not null) labels[i] = _hr.Label(index);
             }
             else
             {
-                (image, transforms[i], zooms[i]) = (_lr!.Get(_lrOrder.At(position), rng), PatchTransform.Identity, 1f);
+                int index = _lrOrder(position);
+                (image, transforms[i], zooms[i]) = (_lr!.Get(index, rng), PatchTransform.Identity, 1f);
+                if (labels is not null) labels[i] = _lr.Label(index);
             }
             ToChw(image, pixels.AsSpan(i * 3 * p * p, 3 * p * p));
         }
-        return new HostBatch(step, pixels, transforms, zooms, patch, p);
+        return new HostBatch(step, pixels, transforms, zooms, patch, p, labels);
     }
 
     /// <summary>HWC bytes → CHW floats, x/127.5 − 1 as the reference normalises.</summary>
@@ -148,6 +182,30 @@ public sealed class BatchLoader : IDisposable
     {
         lock (_lock) { _stopped = true; Monitor.PulseAll(_lock); }
         foreach (var t in _threads) t.Join();
+    }
+
+    /// <summary>
+    /// Position → dataset index with every class equally often: position t is of class classes[t] (a fresh permutation of the
+    /// classes every K positions) and takes the next item of that class's own epoch order.
+    /// </summary>
+    sealed class BalancedOrder
+    {
+        readonly int[][] _items;   // dataset indices of each class
+        readonly EpochOrder _classes;
+        readonly EpochOrder[] _within;
+
+        public BalancedOrder(ulong seed, int tag, ImageDataset dataset)
+        {
+            _items = Enumerable.Range(0, dataset.Count).GroupBy(dataset.Label).OrderBy(g => g.Key).Select(g => g.ToArray()).ToArray();
+            _classes = new EpochOrder(seed, tag, _items.Length);
+            _within = _items.Select((items, k) => new EpochOrder(seed, tag + 16 * (k + 1), items.Length)).ToArray();
+        }
+
+        public int At(long position)
+        {
+            int k = _classes.At(position);
+            return _items[k][_within[k].At(position / _items.Length)];
+        }
     }
 
     /// <summary>Position → dataset index: a fresh seeded permutation per epoch, so every item appears once per epoch.</summary>

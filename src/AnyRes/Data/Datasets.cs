@@ -41,9 +41,11 @@ public abstract class ImageDataset
     public IReadOnlyList<ImageEntry> Images { get; }
     /// <summary>One line per image left out because it is too small, naming it.</summary>
     public IReadOnlyList<string> Excluded { get; }
+    /// <summary>The class of every image (conditional training), or null.</summary>
+    public ClassLabels? Labels { get; }
     readonly bool _xflip;
 
-    protected ImageDataset(ImageSource source, bool xflip, Func<ImageEntry, string?> tooSmall, Action<string>? warn)
+    protected ImageDataset(ImageSource source, bool xflip, Func<ImageEntry, string?> tooSmall, Action<string>? warn, ClassLabels? labels)
     {
         Source = source;
         _xflip = xflip;
@@ -58,9 +60,14 @@ public abstract class ImageDataset
         foreach (var line in excluded) warn(line);
         if (images.Count == 0)
             throw AnyResException.ForFile(source.Location, source.Images.Count == 0 ? "no readable images" : $"all {source.Images.Count} images are too small for these settings");
+        labels?.CheckNonEmpty(images, source.Location);   // the size filter may empty a class
         Images = images;
         Excluded = excluded;
+        Labels = labels;
     }
+
+    /// <summary>The class index of item <paramref name="index"/> (a mirrored copy keeps its image's class).</summary>
+    public int Label(int index) => Labels!.Of(Images[index % Images.Count].Path);
 
     /// <summary>Number of items: images, twice when mirrored copies are added.</summary>
     public int Count => Images.Count * (_xflip ? 2 : 1);
@@ -101,8 +108,8 @@ public sealed class PatchDataset : ImageDataset
 {
     public PatchDatasetOptions Options { get; }
 
-    public PatchDataset(ImageSource source, PatchDatasetOptions options, Action<string>? warn = null)
-        : base(source, options.XFlip, image => TooSmall(image, Validate(options)), warn)
+    public PatchDataset(ImageSource source, PatchDatasetOptions options, Action<string>? warn = null, ClassLabels? labels = null)
+        : base(source, options.XFlip, image => TooSmall(image, Validate(options)), warn, labels)
     {
         Options = options;
     }
@@ -140,8 +147,8 @@ public sealed class LowResDataset : ImageDataset
 {
     public LowResDatasetOptions Options { get; }
 
-    public LowResDataset(ImageSource source, LowResDatasetOptions options, Action<string>? warn = null)
-        : base(source, options.XFlip, image => !options.AllowUpsample && image.MinSide < options.Size ? $"is smaller than p = {options.Size} (allow upsampling to keep it)" : null, warn)
+    public LowResDataset(ImageSource source, LowResDatasetOptions options, Action<string>? warn = null, ClassLabels? labels = null)
+        : base(source, options.XFlip, image => !options.AllowUpsample && image.MinSide < options.Size ? $"is smaller than p = {options.Size} (allow upsampling to keep it)" : null, warn, labels)
     {
         if (options.Size < 1) throw new AnyResException($"image size must be positive, got {options.Size}");
         Options = options;

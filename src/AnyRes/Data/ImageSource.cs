@@ -81,6 +81,18 @@ public sealed class ImageSource : IDisposable
         }
     }
 
+    /// <summary>A text file at the top of the source (such as dataset.json), or null when there is none.</summary>
+    public string? ReadText(string name)
+    {
+        if (_zip is null) return File.Exists(System.IO.Path.Combine(Location, name)) ? File.ReadAllText(System.IO.Path.Combine(Location, name)) : null;
+        lock (_zipLock)
+        {
+            if (_zip.GetEntry(name) is not { } entry) return null;
+            using var reader = new StreamReader(entry.Open());
+            return reader.ReadToEnd();
+        }
+    }
+
     /// <summary>Decodes an image to upright RGB; JPEGs at eighths/8 of their size when <paramref name="eighths"/> &lt; 8 (see <see cref="ImageCodec.Decode"/>).</summary>
     public ImageCodec.Decoded Decode(ImageEntry image, int eighths = 8)
     {

@@ -22,31 +22,49 @@ public static class SynthImages
         [(60, 20, 80), (120, 40, 120), (210, 90, 110), (240, 170, 90), (250, 230, 180), (80, 160, 200)],
     ];
 
-    /// <summary>Image <paramref name="index"/> of the set with this seed: size uniform in [minSize, maxSize] per axis.</summary>
-    public static RgbImage Make(ulong seed, int index, int minSize, int maxSize)
+    static readonly string[] PaletteNames = ["earth", "fire", "sea", "dusk"];
+    static readonly string[] ShapeNames = ["discs", "boxes", "triangles"];
+
+    /// <summary>
+    /// Name of class <paramref name="k"/> of a conditional set: its palette and shape kind, prefixed by the index so that the
+    /// folders sort in class order (00-earth-discs, 01-fire-boxes, ...).
+    /// </summary>
+    public static string ClassName(int k) => $"{k:D2}-{PaletteNames[k % PaletteNames.Length]}-{ShapeNames[k % ShapeNames.Length]}";
+
+    /// <summary>
+    /// Image <paramref name="index"/> of the set with this seed: size uniform in [minSize, maxSize] per axis. An image of class
+    /// <paramref name="classIndex"/> has the class's palette and only its kind of shape; without a class both vary per image.
+    /// </summary>
+    public static RgbImage Make(ulong seed, int index, int minSize, int maxSize, int? classIndex = null)
     {
         var rng = new SampleRng(seed, index, 0x5157);
         int w = rng.Int(minSize, maxSize), h = rng.Int(minSize, maxSize);
         var height = Terrain(rng, w, h);
         var image = new RgbImage(w, h);
-        Colourise(rng, height, image);
+        Colourise(rng, height, image, classIndex % Palettes.Length);
         int shapes = rng.Int(6, 24);
-        for (int s = 0; s < shapes; s++) Shape(rng, image);
+        for (int s = 0; s < shapes; s++) Shape(rng, image, classIndex % ShapeNames.Length);
         Grain(rng, image);
         return image;
     }
 
-    /// <summary>Writes <paramref name="count"/> PNGs synth_00000.png … into <paramref name="folder"/> (each atomically); returns their paths.</summary>
-    public static IReadOnlyList<string> WriteSet(string folder, int count, int minSize, int maxSize, ulong seed)
+    /// <summary>
+    /// Writes <paramref name="count"/> PNGs synth_00000.png … into <paramref name="folder"/> (each atomically); returns their paths.
+    /// With <paramref name="classes"/> &gt; 0 a folder per class (<see cref="ClassName"/>): image i is of class i mod classes.
+    /// </summary>
+    public static IReadOnlyList<string> WriteSet(string folder, int count, int minSize, int maxSize, ulong seed, int classes = 0)
     {
         if (count < 1) throw new AnyResException($"--count must be positive, got {count}");
         if (minSize < 1 || maxSize < minSize) throw new AnyResException($"need 1 <= --min-size <= --max-size, got {minSize}..{maxSize}");
+        if (classes < 0 || classes > 99 || (classes > 0 && count < classes)) throw new AnyResException($"--classes {classes}: expected 0..99 and at most --count ({count})");
         Directory.CreateDirectory(folder);
+        for (int k = 0; k < classes; k++) Directory.CreateDirectory(Path.Combine(folder, ClassName(k)));
         var paths = new string[count];
         Parallel.For(0, count, i =>
         {
-            paths[i] = Path.Combine(folder, $"synth_{i:D5}.png");
-            var png = EncodePng(Make(seed, i, minSize, maxSize));
+            int? k = classes > 0 ? i % classes : null;
+            paths[i] = Path.Combine(k is int c ? Path.Combine(folder, ClassName(c)) : folder, $"synth_{i:D5}.png");
+            var png = EncodePng(Make(seed, i, minSize, maxSize, k));
             AtomicFile.WriteAllBytes(paths[i], png);
         });
         return paths;
@@ -100,9 +118,10 @@ public static class SynthImages
         return field;
     }
 
-    static void Colourise(SampleRng rng, float[] height, RgbImage image)
+    static void Colourise(SampleRng rng, float[] height, RgbImage image, int? fixedPalette)
     {
-        var palette = Palettes[rng.Int(0, Palettes.Length - 1)];
+        int drawn = rng.Int(0, Palettes.Length - 1);   // drawn either way, so unlabelled sets stay as they were
+        var palette = Palettes[fixedPalette ?? drawn];
         float shading = (float)rng.Uniform(2, 8) * Math.Max(image.Width, image.Height) / 256f;
         int w = image.Width, h = image.Height, stops = palette.Length - 1;
         for (int y = 0; y < h; y++)
@@ -122,12 +141,13 @@ public static class SynthImages
     }
 
     /// <summary>A hard-edged disc, rectangle or triangle, solid or striped, sized log-uniformly from 3 px to a third of the image.</summary>
-    static void Shape(SampleRng rng, RgbImage image)
+    static void Shape(SampleRng rng, RgbImage image, int? fixedKind)
     {
         int w = image.Width, h = image.Height;
         double size = Math.Exp(rng.Uniform(Math.Log(3), Math.Log(Math.Max(4, Math.Min(w, h) / 3.0))));
         double cx = rng.Uniform(0, w), cy = rng.Uniform(0, h), angle = rng.Uniform(0, Math.PI);
         int kind = rng.Int(0, 2);
+        kind = fixedKind ?? kind;
         var colour = ((byte)rng.Int(0, 255), (byte)rng.Int(0, 255), (byte)rng.Int(0, 255));
         var second = ((byte)rng.Int(0, 255), (byte)rng.Int(0, 255), (byte)rng.Int(0, 255));
         double period = rng.Int(0, 1) == 0 ? 0 : rng.Uniform(2, 6);

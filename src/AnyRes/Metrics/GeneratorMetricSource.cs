@@ -19,8 +19,8 @@ public sealed class GeneratorMetricSource(GeneratorTiles tiles) : IMetricGenerat
     public bool AsUpsampledBaseline { get; init; }
 
     /// <summary>The network's G_ema as a metric source: rendered by the model, or (<paramref name="upsampled"/>) its p×p image through the band-limited warp.</summary>
-    public static GeneratorMetricSource Load(string network, Device device, bool upsampled, int? classIndex = null) =>
-        new(GeneratorTiles.Load(network, device, classIndex)) { AsUpsampledBaseline = upsampled, Warp = UpsampledTiles.BandLimitedWarp };
+    public static GeneratorMetricSource Load(string network, Device device, bool upsampled, string? className = null) =>
+        new(GeneratorTiles.Load(network, device, className)) { AsUpsampledBaseline = upsampled, Warp = UpsampledTiles.BandLimitedWarp };
 
     public int Resolution => tiles.TileSize;
     public int ZDim => tiles.G.ZDim;

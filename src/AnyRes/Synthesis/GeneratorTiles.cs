@@ -1,4 +1,5 @@
 using AnyRes.Core;
+using AnyRes.Data;
 using AnyRes.Networks;
 using TorchSharp;
 
@@ -37,11 +38,18 @@ public sealed class GeneratorTiles : ITileSynthesizer
         else if (classIndex is not null) throw new AnyResException("--class given but the network is unconditional");
     }
 
-    /// <summary>Loads the generator to render from a checkpoint (any path or name <see cref="NetworkCheckpoint.Load"/> takes): G_ema when present (the one to sample from), else G.</summary>
-    public static GeneratorTiles Load(string path, torch.Device device, int? classIndex = null)
+    /// <summary>
+    /// Loads the generator to render from a checkpoint (any path or name <see cref="NetworkCheckpoint.Load"/> takes): G_ema when
+    /// present (the one to sample from), else G. <paramref name="className"/> is a class name of the checkpoint's class table
+    /// (saved by conditional training) or a class index.
+    /// </summary>
+    public static GeneratorTiles Load(string path, torch.Device device, string? className = null)
     {
         var networks = NetworkCheckpoint.Load(path, device);
         var g = networks.G_ema ?? networks.G ?? throw AnyResException.ForFile(path, "holds no generator (G or G_ema)");
+        var names = networks.Metadata.TryGetValue(ClassLabels.MetadataKey, out var json) ? ClassLabels.ParseNames(json, path) : null;
+        if (className is not null && g.CDim == 0) throw new AnyResException("--class given but the network is unconditional");
+        int? classIndex = className is null ? null : ClassLabels.Resolve(className, names, g.CDim, path);
         return new GeneratorTiles(g, classIndex);
     }
 

@@ -32,6 +32,7 @@ public sealed class Trainer : IDisposable
     readonly IPerceptualDistance? _perceptual;
     readonly torch.Generator _latents;
     readonly (Tensor Ema, Tensor Live)[] _emaParams, _emaBuffers;
+    readonly Tensor? _itemLabels;   // class of every dataset item: fakes' labels are drawn from it (gen_c)
 
     public TrainingNetworks Nets { get; }
     public Adam OptG { get; }
@@ -50,6 +51,9 @@ public sealed class Trainer : IDisposable
         double mb = TrainingOptions.DRegInterval / (TrainingOptions.DRegInterval + 1.0);
         OptD = new Adam(nets.D.named_parameters().Select(p => (p.name, p.parameter)), o.Dlr * mb, Math.Pow(0, mb), Math.Pow(0.99, mb));
         _latents = new torch.Generator((ulong)(o.Seed * o.Gpus));
+        if (nets.G.CDim != (loader.Labels?.Count ?? 0) || nets.D.Options.CDim != nets.G.CDim)
+            throw new ArgumentException($"G has {nets.G.CDim} classes, D {nets.D.Options.CDim}, the data {loader.Labels?.Count ?? 0}");
+        if (loader.Labels is not null) _itemLabels = torch.tensor(loader.ItemLabels()).DetachFromDisposeScope();
         _emaParams = Pairs(nets.G_ema.named_parameters().Select(p => (p.name, (Tensor)p.parameter)), nets.G.named_parameters().Select(p => (p.name, (Tensor)p.parameter)));
         _emaBuffers = Pairs(nets.G_ema.named_buffers(), nets.G.named_buffers());
     }
@@ -82,11 +86,16 @@ public sealed class Trainer : IDisposable
 
         var zAll = torch.randn(new long[] { 3 * B, Nets.G.ZDim }, generator: _latents).to(_device);
         var z = zAll.split(B).Select(p => p.split(Bg)).ToArray();
+        // Labels: the reals' own; the fakes' drawn like the reference's gen_c, the label of a uniformly random dataset item.
+        Tensor?[] realC = batch.Labels?.to(_device).split(Bg) ?? new Tensor?[reals.Length];
+        Tensor?[][] genC = _itemLabels is null ? [new Tensor?[reals.Length], new Tensor?[reals.Length]]
+            : torch.nn.functional.one_hot(_itemLabels.index_select(0, torch.randint(0, _itemLabels.shape[0], new long[] { 3 * B }, generator: _latents)), Nets.G.CDim)
+                .to(float32).to(_device).split(B).Select(p => p.split(Bg).Select(t => (Tensor?)t).ToArray()).ToArray();
 
-        RunPhase("Gmain", OptG, Nets.G, k => GMain(z[0][k], transforms[k], 1));
-        RunPhase("Dmain", OptD, Nets.D, k => DMain(z[1][k], reals[k], transforms[k], 1));
+        RunPhase("Gmain", OptG, Nets.G, k => GMain(z[0][k], genC[0][k], transforms[k], 1));
+        RunPhase("Dmain", OptD, Nets.D, k => DMain(z[1][k], genC[1][k], reals[k], realC[k], transforms[k], 1));
         if (Counters.BatchIdx % TrainingOptions.DRegInterval == 0)
-            RunPhase("Dreg", OptD, Nets.D, k => DReg(reals[k], TrainingOptions.DRegInterval));
+            RunPhase("Dreg", OptD, Nets.D, k => DReg(reals[k], realC[k], TrainingOptions.DRegInterval));
 
         using (Stats.Time("Timing/ema")) UpdateEma();
         Stats.Report("Resources/gc_fence_held", FinalizerFence.Active ? 1 : 0);   // 0: this iteration's allocations outgrew the no-GC region
@@ -119,22 +128,22 @@ public sealed class Trainer : IDisposable
         using (Stats.Time($"Timing/{name}/adam")) opt.StepOnce();
     }
 
-    Tensor RunG(Tensor z, Tensor? transform, bool updateEmas)
+    Tensor RunG(Tensor z, Tensor? c, Tensor? transform, bool updateEmas)
     {
-        var ws = Nets.G.Mapping(z, null, updateEmas: updateEmas);
-        return Nets.G.Synthesis(ws, transform, updateEmas: updateEmas, recompute: _o.Recompute && !updateEmas);
+        var ws = Nets.G.Mapping(z, c, updateEmas: updateEmas);
+        return Nets.G.Synthesis(ws, transform, updateEmas: updateEmas, c: c, recompute: _o.Recompute && !updateEmas);
     }
 
-    void GMain(Tensor z, Tensor? transform, double gain)
+    void GMain(Tensor z, Tensor? c, Tensor? transform, double gain)
     {
         // The frozen teacher first, while the student's graph does not exist yet: its forward is the phase's largest transient.
         bool withTeacher = Nets.Teacher is not null && _o.TeacherLambda > 0 && transform is not null;
         Tensor? teacherImg = null;
         if (withTeacher)
-            using (Stats.Time("Timing/Gmain/teacher")) using (torch.no_grad()) teacherImg = Nets.Teacher!.forward(z, null);
+            using (Stats.Time("Timing/Gmain/teacher")) using (torch.no_grad()) teacherImg = Nets.Teacher!.forward(z, c);   // the same class
         Tensor img, logits;
-        using (Stats.Time("Timing/Gmain/G")) img = RunG(z, transform, updateEmas: false);
-        using (Stats.Time("Timing/Gmain/D")) logits = Nets.D.call(img, null);
+        using (Stats.Time("Timing/Gmain/G")) img = RunG(z, c, transform, updateEmas: false);
+        using (Stats.Time("Timing/Gmain/D")) logits = Nets.D.call(img, c);
         Stats.Report("Loss/scores/fake", logits);
         var loss = F.softplus(-logits);
         Stats.Report("Loss/G/loss", loss);
@@ -181,26 +190,26 @@ public sealed class Trainer : IDisposable
             ? F.interpolate(x, new long[] { 256, 256 }, mode: mode, align_corners: mode == InterpolationMode.Nearest ? null : false)
             : x;
 
-    void DMain(Tensor z, Tensor real, Tensor? transform, double gain)
+    void DMain(Tensor z, Tensor? genC, Tensor real, Tensor? realC, Tensor? transform, double gain)
     {
         Tensor img;
-        using (Stats.Time("Timing/Dmain/G")) using (torch.no_grad()) img = RunG(z, transform, updateEmas: true);
-        var genLogits = Nets.D.call(img, null);
+        using (Stats.Time("Timing/Dmain/G")) using (torch.no_grad()) img = RunG(z, genC, transform, updateEmas: true);
+        var genLogits = Nets.D.call(img, genC);
         Stats.Report("Loss/scores/fake", genLogits);
         var lossDgen = F.softplus(genLogits);
         (lossDgen.mean() * gain).backward();
 
-        var realLogits = Nets.D.call(real.detach(), null);
+        var realLogits = Nets.D.call(real.detach(), realC);
         Stats.Report("Loss/scores/real", realLogits);
         var lossDreal = F.softplus(-realLogits);
         Stats.Report("Loss/D/loss", lossDgen.detach() + lossDreal.detach());
         (lossDreal.mean() * gain).backward();
     }
 
-    void DReg(Tensor real, double gain)
+    void DReg(Tensor real, Tensor? c, double gain)
     {
         var x = real.detach().requires_grad_(true);
-        var logits = Nets.D.call(x, null);
+        var logits = Nets.D.call(x, c);
         Stats.Report("Loss/scores/real", logits);
         var grad = torch.autograd.grad(new[] { logits.sum() }, new[] { x }, retain_graph: true, create_graph: true)[0];
         var penalty = grad.square().sum(new long[] { 1, 2, 3 });
@@ -227,5 +236,6 @@ public sealed class Trainer : IDisposable
         OptG.Dispose();
         OptD.Dispose();
         _latents.Dispose();
+        _itemLabels?.Dispose();
     }
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using AnyRes.Core;
+using AnyRes.Data;
 using AnyRes.Networks;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -19,36 +20,38 @@ public sealed class TrainingNetworks : IDisposable
     public required Discriminator D { get; init; }
     public Generator? Teacher { get; init; }
 
-    public static GeneratorOptions GeneratorOptionsFor(TrainingOptions o)
+    /// <param name="classes">Number of classes of a conditional run (--cond), 0 otherwise.</param>
+    public static GeneratorOptions GeneratorOptionsFor(TrainingOptions o, int classes = 0)
     {
         int res = o.Resolution;
         var g = o.TinyNetworks ? GeneratorOptions.Tiny(res) : GeneratorOptions.Preset(o.Cfg, res);
         int widen = o.Cfg == "stylegan3-r" ? 2 : 1;   // train.py doubles G's capacity for stylegan3-r
         g = g with
         {
-            ChannelBase = o.Cbase * widen, ChannelMax = o.Cmax * widen, MappingLayers = o.MappingDepth,
+            CDim = classes, ChannelBase = o.Cbase * widen, ChannelMax = o.Cmax * widen, MappingLayers = o.MappingDepth,
             MagnitudeEmaBeta = o.MagnitudeEmaBeta, ConvClamp = o.Fp32 ? null : g.ConvClamp, NumFp16Res = o.Fp32 ? 0 : g.NumFp16Res,
         };
         if (o.ZDim is { } z) g = g with { ZDim = z, WDim = z };
         return g;
     }
 
-    public static DiscriminatorOptions DiscriminatorOptionsFor(TrainingOptions o)
+    public static DiscriminatorOptions DiscriminatorOptionsFor(TrainingOptions o, int classes = 0)
     {
         var d = o.TinyNetworks ? DiscriminatorOptions.Tiny(o.Resolution) : DiscriminatorOptions.For(o.Resolution);
         return d with
         {
+            CDim = classes,   // the projection discriminator (cmap) when conditional
             ChannelBase = o.Cbase, ChannelMax = o.Cmax, MbstdGroupSize = o.MbstdGroup, FreezeLayers = o.Freezed,
             ConvClamp = o.Fp32 ? null : d.ConvClamp,
         };
     }
 
     /// <summary>Stage 1: fresh networks from the seed; G_ema a copy of G.</summary>
-    public static TrainingNetworks Fresh(TrainingOptions o, Device device)
+    public static TrainingNetworks Fresh(TrainingOptions o, Device device, int classes = 0)
     {
         torch.manual_seed(o.Seed);
-        var G = new Generator(GeneratorOptionsFor(o));
-        var D = new Discriminator(DiscriminatorOptionsFor(o));
+        var G = new Generator(GeneratorOptionsFor(o, classes));
+        var D = new Discriminator(DiscriminatorOptionsFor(o, classes));
         var G_ema = new Generator(G.Options);
         CopyByName(G, G_ema);
         return Prepare(new TrainingNetworks { G = G, G_ema = G_ema, D = D }, device);
@@ -59,7 +62,8 @@ public sealed class TrainingNetworks : IDisposable
     /// stage-1 G_ema itself (no scale branch, so exactly the stage-1 function). Parameters the checkpoint lacks (the scale
     /// branch, every scale affine) keep one random initialisation shared by G and G_ema.
     /// </summary>
-    public static TrainingNetworks FromTeacher(TrainingOptions o, Device device, Action<string> log)
+    /// <param name="classes">The class names of a conditional run's data (null: unconditional); the teacher must have the same.</param>
+    public static TrainingNetworks FromTeacher(TrainingOptions o, Device device, Action<string> log, IReadOnlyList<string>? classes = null)
     {
         var path = o.Teacher ?? throw new AnyResException("patch training needs --teacher (a stage-1 or converted SG3 checkpoint)");
         var stage1 = NetworkCheckpoint.Load(path, torch.CPU);
@@ -67,6 +71,10 @@ public sealed class TrainingNetworks : IDisposable
         if (teacher.HasScaleMapping) throw AnyResException.ForFile(path, "is a patch (stage-2) generator; the teacher must be a stage-1 model");
         if (teacher.ImgResolution != o.Resolution)
             throw AnyResException.ForFile(path, $"has resolution {teacher.ImgResolution}, the run uses {o.Resolution} (--g-size)");
+        if (teacher.CDim != (classes?.Count ?? 0))
+            throw AnyResException.ForFile(path, $"is conditional on {teacher.CDim} classes, the data has {classes?.Count ?? 0} (--cond needs a conditional teacher and labelled data)");
+        if (classes is not null && stage1.Metadata.TryGetValue(ClassLabels.MetadataKey, out var names) && !ClassLabels.ParseNames(names, path).SequenceEqual(classes))
+            throw AnyResException.ForFile(path, $"was trained on classes {names}, the data has {ClassLabels.NamesJson(classes)}");
         var defaults = new GeneratorOptions();
         var gOptions = teacher.Options with
         {
@@ -81,7 +89,7 @@ public sealed class TrainingNetworks : IDisposable
         var G = new Generator(gOptions);
         var G_ema = new Generator(gOptions);
         CopyByName(G, G_ema);
-        var D = stage1.D ?? new Discriminator(DiscriminatorOptionsFor(o));
+        var D = stage1.D ?? new Discriminator(DiscriminatorOptionsFor(o, teacher.CDim));
         if (stage1.D is null) log($"warning: {path} has no D; the discriminator starts from scratch");
         int matched = CopyByName(stage1.G ?? teacher, G);
         CopyByName(teacher, G_ema);

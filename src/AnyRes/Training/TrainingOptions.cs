@@ -27,7 +27,8 @@ public sealed record TrainingOptions
     public int Batch { get; init; } = 32;                // total batch per iteration
     public int? BatchGpu { get; init; }                  // micro-batch per pass; default batch / gpus
     public double Gamma { get; init; } = 2;              // R1 weight (train.py requires it; 2 for 256²)
-    public bool Cond { get; init; } = false;
+    public bool Cond { get; init; } = false;             // class labels from dataset.json or class folders (ClassLabels)
+    public bool ClassBalanced { get; init; } = false;    // the port's own: every class equally often in reals and fakes
     public bool Mirror { get; init; } = false;           // x-flips of both datasets
     public string Aug { get; init; } = "ada";            // only "noaug" is implemented (train.sh uses it)
     public double P { get; init; } = 0.2;
@@ -128,8 +129,8 @@ public sealed record TrainingOptions
         if (Data is null) throw new AnyResException("--data is required");
         if (TrainingMode == TrainStage.Patch && DataHr is null) throw new AnyResException("patch training needs --data-hr");
         if (Aug != "noaug") throw new AnyResException($"--aug {Aug}: only noaug is implemented (train.sh uses --aug=noaug)");
-        if (Cond) throw new AnyResException("--cond: conditional training is not implemented (all released models are unconditional)");
         if (TeacherMode is not ("inverse" or "forward")) throw new AnyResException($"--teacher-mode {TeacherMode}: expected inverse or forward");
+        if (ClassBalanced && !Cond) throw new AnyResException("--class-balanced needs --cond");
         if (ScaleAnneal != -1) throw new AnyResException("--scale-anneal: annealing is disabled in the reference (must be -1)");
         if (Batch % Gpus != 0) throw new AnyResException("--batch must be a multiple of --gpus");
         if (Batch % (Gpus * BatchPerPass) != 0) throw new AnyResException("--batch must be a multiple of --gpus times --batch-gpu");

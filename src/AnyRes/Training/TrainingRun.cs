@@ -21,7 +21,8 @@ namespace AnyRes.Training;
 /// </summary>
 public sealed class TrainingRun : IDisposable
 {
-    public const string ResumeFileName = "resume.safetensors", OptionsFileName = "training_options.json", StatsFileName = "stats.jsonl";
+    public const string ResumeFileName = "resume.safetensors", OptionsFileName = "training_options.json", StatsFileName = "stats.jsonl",
+        ClassesFileName = "classes.json";
     const string ResumeFormat = "resume/1";
 
     public string RunDir { get; }
@@ -49,10 +50,25 @@ public sealed class TrainingRun : IDisposable
     public static TrainingRun Start(TrainingOptions o, Device device, Action<string> log)
     {
         o.Validate();
-        var nets = o.TrainingMode == TrainStage.Patch ? TrainingNetworks.FromTeacher(o, device, log) : TrainingNetworks.Fresh(o, device);
         var loader = OpenData(o, device, 0);
+        TrainingNetworks nets;
+        try
+        {
+            nets = o.TrainingMode == TrainStage.Patch ? TrainingNetworks.FromTeacher(o, device, log, loader.Labels?.Names)
+                                                      : TrainingNetworks.Fresh(o, device, loader.Labels?.Count ?? 0);
+        }
+        catch
+        {
+            loader.Dispose();
+            throw;
+        }
         var runDir = NewRunDir(o);
         AtomicFile.WriteAllText(Path.Combine(runDir, OptionsFileName), o.ToJson());
+        if (loader.Labels is { } labels)
+        {
+            AtomicFile.WriteAllText(Path.Combine(runDir, ClassesFileName), ClassLabels.NamesJson(labels.Names));
+            log($"{labels.Count} classes: {string.Join(", ", labels.Names)}");
+        }
         log($"run directory {runDir}");
         return new TrainingRun(runDir, o, device, nets, loader, Perceptual(o, nets, device), log);
     }
@@ -82,6 +98,13 @@ public sealed class TrainingRun : IDisposable
 
             var counters = JsonNode.Parse(Meta(file, path, "counters"))!.AsObject();
             var loader = OpenData(o, device, (long)counters["loader_step"]!);
+            var stored = file.Metadata.GetValueOrDefault(ClassLabels.MetadataKey);
+            var now = loader.Labels is { } l ? ClassLabels.NamesJson(l.Names) : null;
+            if (stored != now)
+            {
+                loader.Dispose();
+                throw AnyResException.ForFile(path, $"was trained on classes {stored ?? "(none)"}, the data now has {now ?? "(none)"}");
+            }
             var run = new TrainingRun(runDir, o, device, nets, loader, Perceptual(o, nets, device), log);
             run.Trainer.OptG.Load(file.Tensors, "optG.");
             run.Trainer.OptD.Load(file.Tensors, "optD.");
@@ -106,13 +129,20 @@ public sealed class TrainingRun : IDisposable
 
     static BatchLoader OpenData(TrainingOptions o, Device device, long startStep)
     {
-        var lr = new LowResDataset(ImageSource.OpenNonEmpty(o.Data!), new LowResDatasetOptions { Size = o.Resolution, RandomCrop = o.RandomCrop, XFlip = o.Mirror });
-        PatchDataset? hr = o.TrainingMode == TrainStage.Patch
-            ? new PatchDataset(ImageSource.OpenNonEmpty(o.DataHr!), new PatchDatasetOptions { Size = o.Resolution, ScaleMin = o.ScaleMin, ScaleMax = o.ScaleMax, RandomCrop = o.PatchCrop, XFlip = o.Mirror })
-            : null;
+        var lrSource = ImageSource.OpenNonEmpty(o.Data!);
+        var lr = new LowResDataset(lrSource, new LowResDatasetOptions { Size = o.Resolution, RandomCrop = o.RandomCrop, XFlip = o.Mirror },
+            labels: o.Cond ? ClassLabels.Read(lrSource) : null);
+        PatchDataset? hr = null;
+        if (o.TrainingMode == TrainStage.Patch)
+        {
+            var hrSource = ImageSource.OpenNonEmpty(o.DataHr!);
+            hr = new PatchDataset(hrSource, new PatchDatasetOptions { Size = o.Resolution, ScaleMin = o.ScaleMin, ScaleMax = o.ScaleMax, RandomCrop = o.PatchCrop, XFlip = o.Mirror },
+                labels: o.Cond ? ClassLabels.Read(hrSource) : null);
+        }
         return new BatchLoader(lr, hr, new LoaderOptions
         {
             BatchSize = o.Batch, BaseProbability = hr is null ? 1 : o.BaseProbability, Seed = (ulong)o.Seed, Workers = o.Workers, StartStep = startStep,
+            ClassBalanced = o.ClassBalanced,
         }, device);
     }
 
@@ -236,7 +266,7 @@ public sealed class TrainingRun : IDisposable
         NetworkCheckpoint.Save(snapshot, nets.G, nets.G_ema, nets.D, new Dictionary<string, string>
         {
             ["anyres.training_options"] = Options.ToJson(), ["anyres.nimg"] = c.CurNimg.ToString(CultureInfo.InvariantCulture),
-        });
+        }.Concat(ClassMetadata()).ToDictionary());
         SaveResume();
         PruneSnapshots();
         var text = $"snapshot {Path.GetFileName(snapshot)}";
@@ -271,8 +301,13 @@ public sealed class TrainingRun : IDisposable
             }.ToJsonString(),
         };
         if (nets.Teacher is not null) metadata["teacher.options"] = TrainingNetworks.OptionsJson(nets.Teacher);
+        foreach (var (k, v) in ClassMetadata()) metadata[k] = v;
         SafetensorsFile.Write(Path.Combine(RunDir, ResumeFileName), tensors, metadata);
     }
+
+    /// <summary>The class table of a conditional run, for checkpoints (rendering by class name) and the resume file.</summary>
+    IEnumerable<KeyValuePair<string, string>> ClassMetadata() =>
+        _loader.Labels is { } labels ? [KeyValuePair.Create(ClassLabels.MetadataKey, ClassLabels.NamesJson(labels.Names))] : [];
 
     void PruneSnapshots()
     {

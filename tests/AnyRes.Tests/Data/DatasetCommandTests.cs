@@ -62,4 +62,24 @@ public class DatasetCommandTests
         var header = ImageCodec.ReadHeader(data, "grid.png");
         Assert.True(header.Width > 3 * 32 && header.Height > 2 * 32);
     }
+
+    [Fact]
+    public void Synth_classes_then_inspect_cond_counts_each_class_and_reports_mismatches_in_one_line()
+    {
+        using var dir = new TempDir();
+        var (code, stdout, stderr) = Run("dataset", "synth", "--out", dir["two"], "--count", "5", "--min-size", "40", "--max-size", "60", "--classes", "2");
+        Assert.True(code == 0, stderr);
+        Assert.Contains("in 2 class folders", stdout);
+        (code, stdout, stderr) = Run("dataset", "inspect", dir["two"], "--size", "32", "--cond");
+        Assert.True(code == 0, stderr);
+        Assert.Contains("classes     2", stdout);
+        Assert.Matches(@"\n\s+0 00-earth-discs\s+3 images  short side p5=\d+", stdout);
+        Assert.Matches(@"\n\s+1 01-fire-boxes\s+2 images", stdout);
+
+        File.WriteAllText(dir["two/dataset.json"], """{"labels": [["00-earth-discs/synth_00000.png", 0]]}""");
+        (code, _, stderr) = Run("dataset", "inspect", dir["two"], "--cond");
+        Assert.NotEqual(0, code);
+        Assert.Single(stderr.Trim().Split('\n'));
+        Assert.Contains("4 images without a label: 00-earth-discs/synth_00002.png", stderr);
+    }
 }

@@ -7,24 +7,29 @@ using static TorchSharp.torch;
 
 namespace AnyRes.Tests.Training;
 
-/// <summary>Synthetic LR and HR image folders shared by the training tests (written once per test run).</summary>
-public sealed class SyntheticSets
+/// <summary>Synthetic LR and HR image folders shared by the training tests (written once per test run); labelled by class folder with classes &gt; 0.</summary>
+public class SyntheticSets
 {
-    public string Root { get; } = Path.Combine(Path.GetTempPath(), $"anyres-train-{Environment.ProcessId}");
+    public string Root { get; }
     public string LowRes => Path.Combine(Root, "lr");
     public string HighRes => Path.Combine(Root, "hr");
+    readonly int _classes;
 
-    public SyntheticSets()
+    public SyntheticSets() : this("train", 0) { }
+
+    protected SyntheticSets(string name, int classes)
     {
-        if (!Directory.Exists(LowRes)) SynthImages.WriteSet(LowRes, 16, 64, 96, 1);
-        if (!Directory.Exists(HighRes)) SynthImages.WriteSet(HighRes, 8, 256, 512, 2);
+        Root = Path.Combine(Path.GetTempPath(), $"anyres-{name}-{Environment.ProcessId}");
+        _classes = classes;
+        if (!Directory.Exists(LowRes)) SynthImages.WriteSet(LowRes, 16, 64, 96, 1, classes);
+        if (!Directory.Exists(HighRes)) SynthImages.WriteSet(HighRes, 8, 256, 512, 2, classes);
     }
 
-    /// <summary>The tiny preset, shrunk further so a test iteration takes a fraction of a second.</summary>
+    /// <summary>The tiny preset, shrunk further so a test iteration takes a fraction of a second (conditional on labelled sets).</summary>
     public TrainingOptions Tiny(TrainStage stage, string outdir, int iterations) =>
         TrainingOptions.Preset("tiny", stage) with
         {
-            Data = LowRes, DataHr = stage == TrainStage.Patch ? HighRes : null, Outdir = outdir,
+            Data = LowRes, DataHr = stage == TrainStage.Patch ? HighRes : null, Outdir = outdir, Cond = _classes > 0,
             Cbase = 256, Cmax = 16, ZDim = 16, Kimg = iterations * 4 / 1000.0, Tick = 8 / 1000.0, Snap = 1000, Keep = 0, Workers = 1,
         };
 
@@ -44,17 +49,14 @@ public class TrainingRunTests(SyntheticSets sets) : IClassFixture<SyntheticSets>
     public void Two_stage_tiny_run_trains_snapshots_and_distils_the_teacher()
     {
         var outdir = SyntheticSets.NewOutdir();
-        string stage1Snapshot;
-        using (var run = TrainingRun.Start(sets.Tiny(TrainStage.Global, outdir, 12), Cpu, _ => { }))
+        var stage1Snapshot = Train(sets.Tiny(TrainStage.Global, outdir, 12), runDir =>
         {
-            run.Run();
-            stage1Snapshot = Directory.GetFiles(run.RunDir, "network-snapshot-*.safetensors").Order().Last();
-            var stats = Stats(run.RunDir);
+            var stats = Stats(runDir);
             Assert.All(stats, t => Assert.True(double.IsFinite(Mean(t, "Loss/G/loss")) && double.IsFinite(Mean(t, "Loss/D/loss"))));
             Assert.Contains(stats, t => t.ContainsKey("Loss/r1_penalty"));
-            Assert.NotEmpty(Directory.GetFiles(run.RunDir, "fakes*.png"));
-            Assert.NotEmpty(Directory.GetFiles(run.RunDir, "events.out.tfevents.*"));
-        }
+            Assert.NotEmpty(Directory.GetFiles(runDir, "fakes*.png"));
+            Assert.NotEmpty(Directory.GetFiles(runDir, "events.out.tfevents.*"));
+        });
         var loaded = NetworkCheckpoint.Load(stage1Snapshot, Cpu);
         Assert.NotNull(loaded.G_ema);
 
@@ -77,12 +79,22 @@ public class TrainingRunTests(SyntheticSets sets) : IClassFixture<SyntheticSets>
         }
     }
 
-    [Fact]
-    public void Resume_continues_bit_identically()
+    /// <summary>Trains <paramref name="options"/> to the end, lets <paramref name="check"/> look at the run directory, returns the last snapshot.</summary>
+    internal static string Train(TrainingOptions options, Action<string>? check = null)
     {
-        const int n = 9;   // crosses a lazy-R1 iteration (every 16th) on both sides
-        var outdir = SyntheticSets.NewOutdir();
-        var options = sets.Tiny(TrainStage.Global, outdir, 2 * n);
+        using var run = TrainingRun.Start(options, Cpu, _ => { });
+        run.Run();
+        check?.Invoke(run.RunDir);
+        return Directory.GetFiles(run.RunDir, "network-snapshot-*.safetensors").Order().Last();
+    }
+
+    [Fact]
+    public void Resume_continues_bit_identically() =>
+        AssertResumeIsExact(sets.Tiny(TrainStage.Global, SyntheticSets.NewOutdir(), 2 * 9), 9);   // crosses a lazy-R1 iteration (every 16th) on both sides
+
+    /// <summary>Runs <paramref name="options"/> straight, and again stopped after <paramref name="n"/> iterations and resumed: the same state.</summary>
+    internal static void AssertResumeIsExact(TrainingOptions options, int n)
+    {
         Dictionary<string, Tensor> straight;
         using (var run = TrainingRun.Start(options, Cpu, _ => { }))
         {
