@@ -11,7 +11,7 @@ public class TrainSignalTests
     /// it finishes the iteration, writes a snapshot and the resume state, and exits normally — nothing after the last tick is lost.
     /// </summary>
     [Fact]
-    public void Sigterm_stops_training_after_the_iteration_with_a_snapshot()
+    public async Task Sigterm_stops_training_after_the_iteration_with_a_snapshot()
     {
         using var dir = new TempDir();
         SynthImages.WriteSet(dir["data"], 8, 64, 128, seed: 3);
@@ -45,7 +45,7 @@ public class TrainSignalTests
         process.WaitForExit();   // drains stderr
         Assert.Equal(0, process.ExitCode);
         lock (err) Assert.Contains("SIGTERM: stopping after this iteration", err.ToString());
-        Assert.Contains("stopped at kimg", stdout.Result);
+        Assert.Contains("stopped at kimg", await stdout);
         var run = Assert.Single(Directory.GetDirectories(dir["runs"]));
         Assert.True(File.Exists(Path.Combine(run, "resume.safetensors")));
         Assert.True(Directory.GetFiles(run, "network-snapshot-*.safetensors").Length >= 2);   // tick 0 and the stop
