@@ -27,3 +27,21 @@ public class BundledModelsTests
         Assert.Equal("x.safetensors: no such network file", Assert.Throws<AnyResException>(() => { BundledModels.Resolve("x.safetensors", folder); }).Message);
     }
 }
+
+/// <summary>The models the repository ships (models/*.safetensors), as every verb finds them by name.</summary>
+public class ShippedModelsTests
+{
+    [Fact]
+    public void The_deep_sky_pair_is_shipped_and_loads_by_name()
+    {
+        Assert.Contains("deep-sky", BundledModels.Names());
+        Assert.Contains("deep-sky-stage1", BundledModels.Names());
+        Assert.True(File.Exists(Path.Combine(BundledModels.Folder, "deep-sky.md")), "the model card is shipped next to the model");
+        var stage2 = NetworkCheckpoint.Load("deep-sky", TorchSharp.torch.CPU);
+        var stage1 = NetworkCheckpoint.Load("deep-sky-stage1", TorchSharp.torch.CPU);
+        Assert.True(stage2.G_ema!.HasScaleMapping);   // a stage-2 (patch) generator
+        Assert.False(stage1.G_ema!.HasScaleMapping);
+        Assert.Equal(stage1.G_ema.ImgResolution, stage2.G_ema.ImgResolution);
+        Assert.True(new FileInfo(BundledModels.Resolve("deep-sky")).Length + new FileInfo(BundledModels.Resolve("deep-sky-stage1")).Length < 25L << 20);
+    }
+}
