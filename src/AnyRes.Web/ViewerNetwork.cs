@@ -37,8 +37,8 @@ public sealed class ViewerNetwork
             var stem = System.IO.Path.GetFileNameWithoutExtension(path);
             var name = stem;
             for (int k = 2; networks.Any(n => n.Name == name); k++) name = $"{stem}-{k}";
-            var tiles = GeneratorTiles.Load(path, device);
             var resolved = BundledModels.Resolve(path);
+            var tiles = GeneratorTiles.Load(resolved, device);
             using var file = File.OpenRead(resolved);
             networks.Add(new ViewerNetwork(name, System.IO.Path.GetFullPath(resolved), tiles, Convert.ToHexStringLower(SHA256.HashData(file))));
         }

@@ -70,11 +70,16 @@ public static class DemoCommand
             if (!(Minutes >= 3)) throw new AnyResException($"--minutes {Minutes}: the demo needs at least 3 minutes");
             if (Images < 4) throw new AnyResException($"--images {Images}: need at least 4 images");
             if (Width < 64 || Height < 64 || (long)Width * Height > 64L << 20) throw new AnyResException($"--width/--height {Width}x{Height}: expected 64..8192 px per side and at most 64 MP");
-            if (RendersBundled)
-                foreach (var name in new[] { Bundled, Bundled + Stage1Suffix })
-                    if (!BundledModels.Names().Contains(name))
-                        throw new AnyResException($"--bundled {Bundled}: no bundled model {name} (bundled: {string.Join(", ", BundledModels.Names().DefaultIfEmpty("none"))}; --bundled none skips it)");
+            if (!RendersBundled) return;
+            var names = BundledModels.Names();
+            foreach (var name in new[] { Bundled, Bundled + Stage1Suffix })
+                if (!names.Contains(name))
+                    throw new AnyResException($"--bundled {Bundled}: no bundled model {name} (bundled: {string.Join(", ", names.DefaultIfEmpty("none"))}; --bundled none skips it)");
+            if (!File.Exists(Card)) throw AnyResException.ForFile(Card, $"the model card of --bundled {Bundled} is missing");
         }
+
+        /// <summary>The bundled model's card, shipped next to it.</summary>
+        public string Card => Path.Combine(BundledModels.Folder, Bundled + ".md");
     }
 
     static int Run(DemoSettings s, torch.Device device)
@@ -93,8 +98,7 @@ public static class DemoCommand
             var stage2 = BundledModels.Resolve(s.Bundled);
             var stage1 = BundledModels.Resolve(s.Bundled + Stage1Suffix);
             int bundledP = Showcase(stage2, stage1, folder, s, device, Say);
-            var card = Path.Combine(folder, "model-card.md");
-            AtomicFile.WriteAllText(card, File.ReadAllText(Path.Combine(BundledModels.Folder, s.Bundled + ".md")));
+            AtomicFile.WriteAllText(Path.Combine(folder, "model-card.md"), File.ReadAllText(s.Card));
             sections.Add(new DemoSection($"The bundled model: {s.Bundled}", folder, bundledP, s.Width, s.Height,
                 $"Trained on this kind of machine with <code>anyres reproduce</code> on real photos at their native sizes; data, licence, command, wall time and metrics: "
                 + $"<a href=\"{s.Bundled}/model-card.md\">its model card</a>. Rendered here in {clock.Elapsed:mm\\:ss}.", null, null));

@@ -41,7 +41,7 @@ public static class FinalizerFence
                 GC.WaitForPendingFinalizers();
             }
         }
-        return new Scope();
+        return new Scope(entered: true);
     }
 
     static void Exit()
@@ -59,15 +59,15 @@ public static class FinalizerFence
         }
     }
 
-    /// <summary>Leaves the fence on dispose (once).</summary>
-    public struct Scope : IDisposable
+    /// <summary>Leaves the fence on dispose (once); a default Scope never entered it and leaves nothing.</summary>
+    public struct Scope(bool entered) : IDisposable
     {
-        bool _left;
+        bool _inside = entered;
 
         public void Dispose()
         {
-            if (_left) return;
-            _left = true;
+            if (!_inside) return;
+            _inside = false;
             Exit();
         }
     }

@@ -38,7 +38,10 @@ public class FinalizerFenceTests
             Assert.True(FinalizerFence.Active);
         }
         Assert.False(FinalizerFence.Active);
+        default(FinalizerFence.Scope).Dispose();   // never entered: must not count as leaving
         using (FinalizerFence.Enter()) Assert.False(dropped.IsAlive);
+        using (FinalizerFence.Enter()) Assert.True(FinalizerFence.Active);
+        Assert.False(FinalizerFence.Active);
     }
 
     [Fact]
