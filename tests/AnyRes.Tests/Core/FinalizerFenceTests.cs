@@ -5,10 +5,7 @@ using TorchSharp;
 namespace AnyRes.Tests.Core;
 
 /// <summary>The fence is process-wide: its tests run alone, not next to tests that render or train.</summary>
-[CollectionDefinition("FinalizerFence", DisableParallelization = true)]
-public class FinalizerFenceCollection;
-
-[Collection("FinalizerFence")]
+[Collection(AloneCollection.Name)]
 public class FinalizerFenceTests
 {
     [MethodImpl(MethodImplOptions.NoInlining)]
