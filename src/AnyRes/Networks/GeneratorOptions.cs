@@ -60,6 +60,10 @@ public sealed record GeneratorOptions
     public string ScaleMappingNorm { get; init; } = "positive";   // "positive" | "zerocentered"
     public ScaleConditioning ScaleConditioning { get; init; } = ScaleConditioning.Parity;
 
+    // 360° panoramas (spec 12): the reference's '360' in training_mode, SynthesisInput360 on a cylinder.
+    public bool Panorama { get; init; } = false;
+    public int Fov { get; init; } = 60;                  // degrees of the turn one frame spans
+
     [JsonIgnore] public int NumWs => NumLayers + 2;
 
     /// <summary>train.py's --cfg presets ("stylegan3-t" or "stylegan3-r") at an output size (power of two, 16..1024).</summary>
@@ -89,10 +93,10 @@ public sealed record GeneratorOptions
         var o = new GeneratorOptions();
         var mapping = a["mapping_kwargs"] as JsonObject;
         var scale = a["scale_mapping_kwargs"] as JsonObject;
-        // The mode first: a panorama model's extra options (fov) are then reported as what they are.
-        if ((string?)a["training_mode"] is { } mode && mode is not ("global" or "patch"))
-            throw new AnyResException($"Generator training_mode '{mode}' is not supported (global and patch are)");
-        ReferenceKwargs.Known(a, "Generator", "z_dim", "c_dim", "w_dim", "img_resolution", "img_channels", "mapping_kwargs", "training_mode", "scale_mapping_kwargs",
+        var mode = (string?)a["training_mode"];
+        if (mode is not (null or "global" or "patch" or "global-360"))
+            throw new AnyResException($"Generator training_mode '{mode}' is not supported (global, patch and global-360 are)");
+        ReferenceKwargs.Known(a, "Generator", "z_dim", "c_dim", "w_dim", "img_resolution", "img_channels", "mapping_kwargs", "training_mode", "scale_mapping_kwargs", "fov",
             "channel_base", "channel_max", "num_layers", "num_critical", "first_cutoff", "first_stopband", "last_stopband_rel", "margin_size",
             "output_scale", "num_fp16_res", "conv_kernel", "filter_size", "lrelu_upsampling", "use_radial_filters", "conv_clamp", "magnitude_ema_beta");
         ReferenceKwargs.Known(mapping, "Generator mapping_kwargs", "num_layers", "lr_multiplier", "w_avg_beta");
@@ -106,11 +110,10 @@ public sealed record GeneratorOptions
                 MappingLayers = (int?)mapping?["num_layers"] ?? o.MappingLayers,
                 MappingLrMultiplier = (double?)mapping?["lr_multiplier"] ?? o.MappingLrMultiplier,
                 WAvgBeta = (double?)mapping?["w_avg_beta"] ?? o.WAvgBeta,
-                TrainingMode = (string?)a["training_mode"] switch
-                {
-                    null or "global" => TrainingMode.Global,   // NVIDIA's Generator has no training_mode: a global model
-                    _ => TrainingMode.Patch,
-                },
+                // NVIDIA's Generator has no training_mode: a global model. The reference tests substrings ('patch' in mode).
+                TrainingMode = mode == "patch" ? TrainingMode.Patch : TrainingMode.Global,
+                Panorama = mode == "global-360",
+                Fov = (int?)a["fov"] ?? o.Fov,
                 ScaleMappingMin = ScaleBound(scale, "scale_mapping_min") ?? o.ScaleMappingMin,
                 ScaleMappingMax = ScaleBound(scale, "scale_mapping_max") ?? o.ScaleMappingMax,
                 ScaleMappingNorm = (string?)scale?["scale_mapping_norm"] ?? o.ScaleMappingNorm,
@@ -152,6 +155,7 @@ public sealed record GeneratorOptions
         if (ScaleMappingMax <= ScaleMappingMin) throw new ArgumentException($"scale_mapping_max ({ScaleMappingMax}) must exceed scale_mapping_min ({ScaleMappingMin})");
         if (ScaleConditioning == ScaleConditioning.LogZoom && ScaleMappingMin <= 0) throw new ArgumentException("log-zoom scale conditioning needs scale_mapping_min > 0");
         if (NumLayers <= NumCritical) throw new ArgumentException("num_layers must exceed num_critical");
+        if (Panorama && (Fov < 1 || Fov > 360)) throw new ArgumentException($"fov must be 1..360 degrees, got {Fov}");
     }
 }
 

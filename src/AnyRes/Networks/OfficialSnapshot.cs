@@ -277,7 +277,7 @@ public sealed class OfficialSnapshot
     public string Kind()
     {
         var g = Networks.Select(n => n.Options).OfType<GeneratorOptions>().First();
-        return $"{g.Cfg} {(g.TrainingMode == TrainingMode.Patch ? "patch" : "global")}";
+        return $"{g.Cfg} {(g.TrainingMode == TrainingMode.Patch ? "patch" : "global")}{(g.Panorama ? "-360" : "")}";
     }
 
     /// <summary>The one-screen summary printed by anyres import.</summary>
@@ -286,6 +286,7 @@ public sealed class OfficialSnapshot
         var g = Networks.Select(n => n.Options).OfType<GeneratorOptions>().First();
         yield return $"kind: {Kind()}, {g.ImgResolution}x{g.ImgResolution} px";
         yield return $"latents: z {g.ZDim}, w {g.WDim}, {g.NumWs} ws; {(g.CDim > 0 ? $"conditional on {g.CDim} classes" : "unconditional")}";
+        if (g.Panorama) yield return $"panorama: {g.Fov}° per frame, {360.0 / g.Fov:0.##} frames per turn";
         if (g.TrainingMode == TrainingMode.Patch) yield return $"scale mapping: zoom {g.ScaleMappingMin}..{g.ScaleMappingMax} ({g.ScaleMappingNorm})";
         foreach (var n in Networks)
             yield return $"{n.Prefix.TrimEnd('.'),-6} {n.State.Count,4} tensors, {Parameters(n):N0} parameters{(n.DroppedBuffers > 0 ? $" ({n.DroppedBuffers} non-persistent buffers left out)" : "")}";

@@ -10,7 +10,7 @@ namespace AnyRes.Networks;
 /// SG3 Fourier-feature input (spec 5.1) with a per-sample user transform: the patch's transform maps the layer's own grid
 /// into the canonical full image, so every patch samples the same continuous field.
 /// </summary>
-public sealed class SynthesisInput : nn.Module
+public class SynthesisInput : nn.Module
 {
     public readonly int WDim, Channels, Size;
     public readonly double SamplingRate, Bandwidth;
@@ -19,7 +19,10 @@ public sealed class SynthesisInput : nn.Module
     readonly FullyConnectedLayer affine;
     public readonly Tensor transform, freqs, phases;
 
-    public SynthesisInput(int wDim, int channels, int size, double samplingRate, double bandwidth) : base(nameof(SynthesisInput))
+    public SynthesisInput(int wDim, int channels, int size, double samplingRate, double bandwidth)
+        : this(nameof(SynthesisInput), wDim, channels, size, samplingRate, bandwidth) { }
+
+    protected SynthesisInput(string name, int wDim, int channels, int size, double samplingRate, double bandwidth) : base(name)
     {
         (WDim, Channels, Size, SamplingRate, Bandwidth) = (wDim, channels, size, samplingRate, bandwidth);
         // Frequencies drawn inside a disc of radius bandwidth (radius bw·exp(−r²/4) for a Gaussian draw), random phases.
@@ -39,12 +42,11 @@ public sealed class SynthesisInput : nn.Module
     }
 
     /// <summary>w [B, w_dim], transform [B, 3, 3] or null (the identity buffer) → [B, C, S, S].</summary>
-    public Tensor forward(Tensor w, Tensor? userTransform = null)
+    public virtual Tensor forward(Tensor w, Tensor? userTransform = null)
     {
         long b = w.shape[0];
         var device = w.device;
-        var user = userTransform ?? transform.unsqueeze(0).expand(b, 3, 3);
-        Shapes.Assert(user, b, 3, 3);
+        var user = UserTransform(b, userTransform);
 
         // Learned rotation (r_c, r_s) and translation (t_x, t_y), applied after the user transform in the canonical frame.
         var t = affine.forward(w);
@@ -62,13 +64,77 @@ public sealed class SynthesisInput : nn.Module
         // Dampen frequencies pushed out of band by the user transform.
         var amplitudes = (1 - (f.norm(2) - Bandwidth) / (SamplingRate / 2 - Bandwidth)).clamp(0, 1);
 
-        // Pixel centres of the S×S grid in image units (affine_grid with half-size S/(2·sr), align_corners=False).
-        var g = (arange(Size, dtype: w.dtype, device: device) + (0.5 - Size / 2.0)) / SamplingRate;
+        var g = Grid(w.dtype, device);
         var gx = g.view(1, 1, Size, 1);
         var gy = g.view(1, Size, 1, 1);
         var x = gx * f[.., .., 0].view(b, 1, 1, Channels) + gy * f[.., .., 1].view(b, 1, 1, Channels) + ph.view(b, 1, 1, Channels);
-        x = (x * (2 * Math.PI)).sin() * amplitudes.view(b, 1, 1, Channels);
+        return Features(x, amplitudes.view(b, 1, 1, Channels));
+    }
+
+    protected Tensor UserTransform(long batch, Tensor? userTransform)
+    {
+        var user = userTransform ?? transform.unsqueeze(0).expand(batch, 3, 3);
+        Shapes.Assert(user, batch, 3, 3);
+        return user;
+    }
+
+    /// <summary>Pixel centres of the S×S grid in image units (affine_grid with half-size S/(2·sr), align_corners=False).</summary>
+    protected Tensor Grid(ScalarType dtype, Device device) => (arange(Size, dtype: dtype, device: device) + (0.5 - Size / 2.0)) / SamplingRate;
+
+    /// <summary>Phases x [B, S, S, C] (in cycles) → sin(2πx)·amplitudes through the trainable channel mix → [B, C, S, S].</summary>
+    protected Tensor Features(Tensor x, Tensor amplitudes)
+    {
+        x = (x * (2 * Math.PI)).sin() * amplitudes;
         x = x.matmul((weight / Math.Sqrt(Channels)).t());
         return x.permute(0, 3, 1, 2).contiguous();   // channels-last tensors hit libtorch CPU conv bugs downstream
+    }
+}
+
+/// <summary>
+/// The panorama input (spec 12, <c>SynthesisInput360</c>): the Fourier features live on a cylinder. A grid column's angle is
+/// θ = π(2n/W₃₆₀ − 1) with n its column in the turn of W₃₆₀ = F·360/fov columns (F = S − 2·margin, the frame width); the first
+/// half of the channels sees (sin θ, y), the second half (cos θ, y), so the features wrap around after one turn. The user
+/// transform moves the grid in image units before the angle is taken (the reference rescales x to the square frame, applies
+/// the transform and scales back, which is this): translating by one unit moves one frame, fov degrees. The reference's
+/// crop start column c is a translation by c/sr. Amplitudes come from the untransformed frequencies and w adds no learned
+/// rotation or translation (the affine layer exists, unused, for the checkpoint keys).
+/// </summary>
+public sealed class SynthesisInput360 : SynthesisInput
+{
+    public readonly int Fov, MarginSize;
+
+    /// <summary>Columns per turn, W₃₆₀ = F·360 // fov (the reference's integer division).</summary>
+    public int TurnColumns => (Size - 2 * MarginSize) * 360 / Fov;
+
+    /// <summary>Frames per turn in image units: the period of the features along x.</summary>
+    public double Period => TurnColumns / SamplingRate;
+
+    public SynthesisInput360(int wDim, int channels, int size, double samplingRate, double bandwidth, int marginSize, int fov)
+        : base(nameof(SynthesisInput360), wDim, channels, size, samplingRate, bandwidth)
+    {
+        (MarginSize, Fov) = (marginSize, fov);
+        if (channels % 2 != 0) throw new ArgumentException($"the panorama input splits its channels into sin and cos halves: {channels} is odd");
+    }
+
+    public override Tensor forward(Tensor w, Tensor? userTransform = null)
+    {
+        long b = w.shape[0];
+        var m = UserTransform(b, userTransform).to(w.dtype);
+        var g = Grid(w.dtype, w.device);
+        var gx = g.view(1, 1, Size, 1);
+        var gy = g.view(1, Size, 1, 1);
+        Tensor Row(int r, int c) => m[.., r, c].view(b, 1, 1, 1);
+        var qx = Row(0, 0) * gx + Row(0, 1) * gy + Row(0, 2);   // [B, S, S, 1]
+        var qy = Row(1, 0) * gx + Row(1, 1) * gy + Row(1, 2);
+        var column = qx * SamplingRate + ((Size - 1) / 2.0 - MarginSize);
+        var theta = (column * (2.0 / TurnColumns) - 1) * Math.PI;
+
+        int half = Channels / 2;
+        var f = freqs.unsqueeze(0);
+        var amplitudes = (1 - (f.norm(2) - Bandwidth) / (SamplingRate / 2 - Bandwidth)).clamp(0, 1).view(1, 1, 1, Channels);
+        Tensor Half(Tensor around, int start) =>
+            around * freqs[start..(start + half), 0].view(1, 1, 1, half) + qy * freqs[start..(start + half), 1].view(1, 1, 1, half) + phases[start..(start + half)].view(1, 1, 1, half);
+        var x = cat(new[] { Half(theta.sin(), 0), Half(theta.cos(), half) }, 3);
+        return Features(x, amplitudes);
     }
 }

@@ -21,7 +21,9 @@ public sealed class SynthesisNetwork : nn.Module
     {
         Options = o;
         var (inputArgs, layerArgs) = Schedule(o);
-        input = new SynthesisInput(o.WDim, inputArgs.Channels, inputArgs.Size, inputArgs.SamplingRate, inputArgs.Bandwidth);
+        input = o.Panorama
+            ? new SynthesisInput360(o.WDim, inputArgs.Channels, inputArgs.Size, inputArgs.SamplingRate, inputArgs.Bandwidth, o.MarginSize, o.Fov)
+            : new SynthesisInput(o.WDim, inputArgs.Channels, inputArgs.Size, inputArgs.SamplingRate, inputArgs.Bandwidth);
         register_module("input", input);
         layers = layerArgs.Select(a => new SynthesisLayer(a)).ToArray();
         LayerNames = layerArgs.Select((a, i) => LayerName(i, a)).ToArray();

@@ -1,7 +1,6 @@
 using System.Text.Json.Nodes;
 using AnyRes.Core;
 using AnyRes.Networks;
-using Xunit.Abstractions;
 using static TorchSharp.torch;
 
 namespace AnyRes.Tests.Networks;
@@ -12,7 +11,7 @@ namespace AnyRes.Tests.Networks;
 /// state_dict(), and G_ema's forward from the imported checkpoint within the full-generator tolerance.
 /// </summary>
 [Trait("Category", "Import")]
-public class OfficialSnapshotTests(ITestOutputHelper output)
+public class OfficialSnapshotTests
 {
     const double Atol = 1e-4, Rtol = 1e-3;   // fixtures README: out.img
 
@@ -54,16 +53,6 @@ public class OfficialSnapshotTests(ITestOutputHelper output)
         try
         {
             var meta = JsonNode.Parse(expected.Metadata["fixture"])!.AsObject();
-            var mode = (string)meta["case"]!["mode"]!;
-            if (mode == "global-360")
-            {
-                // Panoramas belong to their own issue: until then the import must refuse them by name, not mis-render them.
-                var refused = Assert.Throws<AnyResException>(() => OfficialSnapshot.Read(pkl));
-                Assert.Contains("global-360", refused.Message);
-                output.WriteLine($"{name}: parity skipped, mode global-360 is not supported until the panorama issue lands (import refuses it: {refused.Message})");
-                return;
-            }
-
             var dir = Directory.CreateTempSubdirectory("anyres-import").FullName;
             var out_ = Path.Combine(dir, name + ".safetensors");
             OfficialSnapshot.Read(pkl).Save(pkl, out_);
@@ -89,12 +78,26 @@ public class OfficialSnapshotTests(ITestOutputHelper output)
             using var scope = NewDisposeScope();
             using var noGrad = no_grad();
             var G = networks.G_ema!;
-            var transform = expected.Tensors.TryGetValue("in.transform", out var t_) ? t_ : null;
-            var img = G.forward(expected.Tensors["in.z"], null, transform);
+            var z = expected.Tensors["in.z"];
+            var img = G.Options.Panorama
+                ? cat(Enumerable.Range(0, (int)z.shape[0]).Select(i => G.forward(z[i..(i + 1)], null, PanoramaFrame(G, expected, i))).ToArray(), 0)
+                : G.forward(z, null, expected.Tensors.TryGetValue("in.transform", out var t_) ? t_ : null);
             Close.Assert(img, expected.Tensors["out.img"], Atol, Rtol, $"{name} out.img");
             Assert.Equal(name + ".pkl", networks.Metadata["anyres.imported_from"]);
         }
         finally { foreach (var t in expected.Tensors.Values) t.Dispose(); }
+    }
+
+    /// <summary>
+    /// A panorama fixture's sample i: the reference's crop of grid columns from in.crop_start{i} is a translation by
+    /// crop_start / sampling rate (SynthesisInput360), composed with in.transform{i}.
+    /// </summary>
+    static Tensor PanoramaFrame(AnyRes.Networks.Generator G, SafetensorsFile expected, int i)
+    {
+        var transform = expected.Tensors[$"in.transform{i}"].clone();
+        double start = expected.Tensors[$"in.crop_start{i}"].item<float>();
+        transform[0, 0, 2] += start / G.synthesis.input.SamplingRate;
+        return transform;
     }
 
     static GeneratorOptions JsonOptions(SafetensorsFile f, string prefix) =>
