@@ -38,6 +38,8 @@ public static class TrainCommand
         ["scale_conditioning"] = "how stage 2's scale branch sees the zoom: parity (as the reference: the mapping's input normalisation makes it inert) or log-zoom (log zoom scaled to [-1, 1] over the scale-mapping range, no normalisation; the ablation of docs/reproduce.md)",
         ["cond"] = "class-conditional training: labels from dataset.json ({\"labels\": [[\"path\", class], ...]}) in --data (and --data-hr), else one folder per class (DATA/<class name>/..., classes sorted by name); the class table goes into classes.json and every checkpoint",
         ["class_balanced"] = "with --cond: sample every class equally often (reals: each run of N-classes consecutive samples has one of each; fakes: uniform over the classes) instead of in proportion to the data",
+        ["panorama"] = "360° panorama model (the reference's global-360): cylindrical input features; D sees a window across two neighbouring frames; reals are random square crops of the panoramas. In stage 2, implied by a panorama teacher (patch-360, docs/panorama.md)",
+        ["fov"] = "with --panorama: degrees of the turn one frame spans (360/fov frames per turn)",
         ["ema"] = "G_ema half-life in kimg (default: batch * 10 / 32, as train.py)",
         ["recompute"] = "G's backward recomputes each synthesis layer, a few samples at a time, instead of keeping its intermediates: about one more forward of time for a fraction of the memory (SG3-T 256 at batch 4 needs it to fit in 16 GB)",
     };

@@ -35,15 +35,19 @@ public static class SynthImages
     /// Image <paramref name="index"/> of the set with this seed: size uniform in [minSize, maxSize] per axis. An image of class
     /// <paramref name="classIndex"/> has the class's palette and only its kind of shape; without a class both vary per image.
     /// </summary>
-    public static RgbImage Make(ulong seed, int index, int minSize, int maxSize, int? classIndex = null)
+    /// <param name="panoramaTurn">For a 360° panorama: width / height of one turn (360 / fov). The height is drawn as a size
+    /// and the width follows; terrain, shading and shapes wrap around, so the right edge continues into the left.</param>
+    public static RgbImage Make(ulong seed, int index, int minSize, int maxSize, int? classIndex = null, double? panoramaTurn = null)
     {
         var rng = new SampleRng(seed, index, 0x5157);
         int w = rng.Int(minSize, maxSize), h = rng.Int(minSize, maxSize);
-        var height = Terrain(rng, w, h);
+        bool wrap = panoramaTurn is not null;
+        if (panoramaTurn is double turn) w = (int)Math.Max(1, Math.Round(h * turn));
+        var height = Terrain(rng, w, h, wrap);
         var image = new RgbImage(w, h);
-        Colourise(rng, height, image, classIndex % Palettes.Length);
+        Colourise(rng, height, image, classIndex % Palettes.Length, wrap);
         int shapes = rng.Int(6, 24);
-        for (int s = 0; s < shapes; s++) Shape(rng, image, classIndex % ShapeNames.Length);
+        for (int s = 0; s < shapes; s++) Shape(rng, image, classIndex % ShapeNames.Length, wrap);
         Grain(rng, image);
         return image;
     }
@@ -52,8 +56,9 @@ public static class SynthImages
     /// Writes <paramref name="count"/> PNGs synth_00000.png … into <paramref name="folder"/> (each atomically); returns their paths.
     /// With <paramref name="classes"/> &gt; 0 a folder per class (<see cref="ClassName"/>): image i is of class i mod classes.
     /// </summary>
-    public static IReadOnlyList<string> WriteSet(string folder, int count, int minSize, int maxSize, ulong seed, int classes = 0)
+    public static IReadOnlyList<string> WriteSet(string folder, int count, int minSize, int maxSize, ulong seed, int classes = 0, double? panoramaTurn = null)
     {
+        if (panoramaTurn is <= 0 or > 360) throw new AnyResException($"a panorama's turn must span 1..360 frames, got {panoramaTurn}");
         if (count < 1) throw new AnyResException($"--count must be positive, got {count}");
         if (minSize < 1 || maxSize < minSize) throw new AnyResException($"need 1 <= --min-size <= --max-size, got {minSize}..{maxSize}");
         if (classes < 0 || classes > 99 || (classes > 0 && count < classes)) throw new AnyResException($"--classes {classes}: expected 0..99 and at most --count ({count})");
@@ -64,7 +69,7 @@ public static class SynthImages
         {
             int? k = classes > 0 ? i % classes : null;
             paths[i] = Path.Combine(k is int c ? Path.Combine(folder, ClassName(c)) : folder, $"synth_{i:D5}.png");
-            var png = EncodePng(Make(seed, i, minSize, maxSize, k));
+            var png = EncodePng(Make(seed, i, minSize, maxSize, k, panoramaTurn));
             AtomicFile.WriteAllBytes(paths[i], png);
         });
         return paths;
@@ -89,8 +94,11 @@ public static class SynthImages
         finally { handle.Free(); }
     }
 
-    /// <summary>Octaves of smoothly interpolated lattice noise, cells from half the image down to 2 px, normalised to [0, 1].</summary>
-    static float[] Terrain(SampleRng rng, int w, int h)
+    /// <summary>
+    /// Octaves of smoothly interpolated lattice noise, cells from half the image down to 2 px, normalised to [0, 1]. Wrapping:
+    /// a whole number of cells spans the width and the last lattice column is the first, so the field is periodic along x.
+    /// </summary>
+    static float[] Terrain(SampleRng rng, int w, int h, bool wrap)
     {
         var field = new float[w * h];
         for (int cell = Math.Max(w, h) / 2; cell >= 2; cell /= 2)
@@ -100,15 +108,18 @@ public static class SynthImages
             var grid = new float[gw * gh];
             for (int i = 0; i < grid.Length; i++) grid[i] = (float)rng.NextDouble();
             float inv = 1f / cell;
+            int cellsX = Math.Max(1, (int)Math.Round((double)w / cell));
+            float invX = wrap ? cellsX / (float)w : inv;
             for (int y = 0; y < h; y++)
             {
                 float fy = y * inv; int iy = (int)fy; float ty = fy - iy; ty = ty * ty * (3 - 2 * ty);
                 int r0 = iy * gw, r1 = r0 + gw;
                 for (int x = 0; x < w; x++)
                 {
-                    float fx = x * inv; int ix = (int)fx; float tx = fx - ix; tx = tx * tx * (3 - 2 * tx);
-                    float top = grid[r0 + ix] + (grid[r0 + ix + 1] - grid[r0 + ix]) * tx;
-                    float bottom = grid[r1 + ix] + (grid[r1 + ix + 1] - grid[r1 + ix]) * tx;
+                    float fx = x * invX; int ix = (int)fx; float tx = fx - ix; tx = tx * tx * (3 - 2 * tx);
+                    int next = wrap ? (ix + 1) % cellsX : ix + 1;
+                    float top = grid[r0 + ix] + (grid[r0 + next] - grid[r0 + ix]) * tx;
+                    float bottom = grid[r1 + ix] + (grid[r1 + next] - grid[r1 + ix]) * tx;
                     field[y * w + x] += amp * (top + (bottom - top) * ty);
                 }
             }
@@ -118,7 +129,7 @@ public static class SynthImages
         return field;
     }
 
-    static void Colourise(SampleRng rng, float[] height, RgbImage image, int? fixedPalette)
+    static void Colourise(SampleRng rng, float[] height, RgbImage image, int? fixedPalette, bool wrap)
     {
         int drawn = rng.Int(0, Palettes.Length - 1);   // drawn either way, so unlabelled sets stay as they were
         var palette = Palettes[fixedPalette ?? drawn];
@@ -128,7 +139,8 @@ public static class SynthImages
             for (int x = 0; x < w; x++)
             {
                 float v = height[y * w + x];
-                float dx = height[y * w + Math.Min(x + 1, w - 1)] - height[y * w + Math.Max(x - 1, 0)];
+                int right = wrap ? (x + 1) % w : Math.Min(x + 1, w - 1), left = wrap ? (x + w - 1) % w : Math.Max(x - 1, 0);
+                float dx = height[y * w + right] - height[y * w + left];
                 float dy = height[Math.Min(y + 1, h - 1) * w + x] - height[Math.Max(y - 1, 0) * w + x];
                 float light = Math.Clamp(1 + shading * (dy - dx), 0.35f, 1.4f);
                 float t = v * stops; int k = Math.Min((int)t, stops - 1); t -= k;
@@ -140,8 +152,11 @@ public static class SynthImages
             }
     }
 
-    /// <summary>A hard-edged disc, rectangle or triangle, solid or striped, sized log-uniformly from 3 px to a third of the image.</summary>
-    static void Shape(SampleRng rng, RgbImage image, int? fixedKind)
+    /// <summary>
+    /// A hard-edged disc, rectangle or triangle, solid or striped, sized log-uniformly from 3 px to a third of the image; when
+    /// wrapping, the part beyond one edge enters at the other.
+    /// </summary>
+    static void Shape(SampleRng rng, RgbImage image, int? fixedKind, bool wrap)
     {
         int w = image.Width, h = image.Height;
         double size = Math.Exp(rng.Uniform(Math.Log(3), Math.Log(Math.Max(4, Math.Min(w, h) / 3.0))));
@@ -152,7 +167,14 @@ public static class SynthImages
         var second = ((byte)rng.Int(0, 255), (byte)rng.Int(0, 255), (byte)rng.Int(0, 255));
         double period = rng.Int(0, 1) == 0 ? 0 : rng.Uniform(2, 6);
         double c = Math.Cos(angle), s = Math.Sin(angle);
-        int x0 = Math.Max(0, (int)(cx - size)), x1 = Math.Min(w - 1, (int)(cx + size)), y0 = Math.Max(0, (int)(cy - size)), y1 = Math.Min(h - 1, (int)(cy + size));
+        foreach (var copy in wrap ? new[] { cx - w, cx, cx + w } : [cx])
+            Paint(image, copy, cy, size, c, s, kind, period, colour, second);
+    }
+
+    static void Paint(RgbImage image, double cx, double cy, double size, double c, double s, int kind, double period, (byte, byte, byte) colour, (byte, byte, byte) second)
+    {
+        int w = image.Width, h = image.Height;
+        int x0 = Math.Max(0, (int)Math.Floor(cx - size)), x1 = Math.Min(w - 1, (int)(cx + size)), y0 = Math.Max(0, (int)(cy - size)), y1 = Math.Min(h - 1, (int)(cy + size));
         for (int y = y0; y <= y1; y++)
             for (int x = x0; x <= x1; x++)
             {

@@ -22,6 +22,9 @@ public sealed class Generator : nn.Module
     public int NumWs => Options.NumWs;
     public bool HasScaleMapping => scale_mapping is not null;
 
+    /// <summary>A panorama model's frames per turn (its features repeat after this many image units along x), else null.</summary>
+    public double? PanoramaPeriod => synthesis.input is SynthesisInput360 pano ? pano.Period : null;
+
     public Generator(GeneratorOptions options) : base(nameof(Generator))
     {
         options.Validate();

@@ -46,6 +46,15 @@ public sealed record CanvasView(int Width, int Height, double VirtualSize, doubl
         return new CanvasView(width, height, n, vx * n - width / 2.0, vy * n - height / 2.0);
     }
 
+    /// <summary>
+    /// A whole 360° panorama of height H: the frame is H×H canvas pixels and one turn <paramref name="period"/> frames, so the
+    /// strip is H·period wide, starting at frame 0's left edge; its right edge continues into its left edge.
+    /// </summary>
+    public static CanvasView Panorama(int height, double period) => Region(PanoramaWidth(height, period), height, 0, 0, period, 1);
+
+    /// <summary>Width of the whole strip at height H (rounded: the seam is exact when H·period is whole).</summary>
+    public static int PanoramaWidth(int height, double period) => (int)Math.Max(1, Math.Round(height * period));
+
     /// <summary>The transform of the p×p tile whose top-left output pixel is (x, y).</summary>
     public PatchTransform TileTransform(int x, int y, int tileSize) => PatchTransform.FromCrop(OriginX + x, OriginY + y, tileSize, VirtualSize);
 

@@ -40,6 +40,7 @@ public sealed class Trainer : IDisposable
     public TrainingCounters Counters { get; } = new();
     public TickStats Stats { get; } = new();
     bool Patch => _o.TrainingMode == TrainStage.Patch;
+    SynthesisInput360? Panorama => Nets.G.synthesis.input as SynthesisInput360;
 
     public Trainer(TrainingOptions o, Device device, TrainingNetworks nets, BatchLoader loader, IPerceptualDistance? perceptual)
     {
@@ -92,8 +93,13 @@ public sealed class Trainer : IDisposable
             : torch.nn.functional.one_hot(_itemLabels.index_select(0, torch.randint(0, _itemLabels.shape[0], new long[] { 3 * B }, generator: _latents)), Nets.G.CDim)
                 .to(float32).to(_device).split(B).Select(p => p.split(Bg).Select(t => (Tensor?)t).ToArray()).ToArray();
 
-        RunPhase("Gmain", OptG, Nets.G, k => GMain(z[0][k], genC[0][k], transforms[k], 1));
-        RunPhase("Dmain", OptD, Nets.D, k => DMain(z[1][k], genC[1][k], reals[k], realC[k], transforms[k], 1));
+        // patch-360: each sample at its own place around the cylinder, uniform over the turn; its teacher frame is there too.
+        Tensor?[] offsets = Patch && Panorama is { } pano
+            ? (torch.rand(new long[] { B }, generator: _latents) * pano.Period).to(_device).split(Bg)
+            : new Tensor?[reals.Length];
+
+        RunPhase("Gmain", OptG, Nets.G, k => GMain(z[0][k], genC[0][k], transforms[k], offsets[k], 1));
+        RunPhase("Dmain", OptD, Nets.D, k => DMain(z[1][k], genC[1][k], reals[k], realC[k], Shifted(transforms[k], offsets[k]), 1));
         if (Counters.BatchIdx % TrainingOptions.DRegInterval == 0)
             RunPhase("Dreg", OptD, Nets.D, k => DReg(reals[k], realC[k], TrainingOptions.DRegInterval));
 
@@ -131,18 +137,48 @@ public sealed class Trainer : IDisposable
     Tensor RunG(Tensor z, Tensor? c, Tensor? transform, bool updateEmas)
     {
         var ws = Nets.G.Mapping(z, c, updateEmas: updateEmas);
+        if (!Patch && Panorama is { } pano) return PanoramaWindow(pano, ws, c, updateEmas);
         return Nets.G.Synthesis(ws, transform, updateEmas: updateEmas, c: c, recompute: _o.Recompute && !updateEmas);
     }
 
-    void GMain(Tensor z, Tensor? c, Tensor? transform, double gain)
+    /// <summary>
+    /// global-360 (loss.py run_G, spec 12): the frame at a random start column of the turn and the frame after it, side by side,
+    /// and a random p-wide window of the two (start 0..p), so D also judges the join between neighbouring frames.
+    /// </summary>
+    Tensor PanoramaWindow(SynthesisInput360 pano, Tensor ws, Tensor? c, bool updateEmas)
+    {
+        int frame = pano.Size - 2 * pano.MarginSize;
+        long start = Draw(360 / pano.Fov * frame);
+        Tensor Frame(long column) => Nets.G.Synthesis(ws, Shifted(null, torch.full(ws.shape[0], column / pano.SamplingRate, device: ws.device), ws.shape[0]),
+            updateEmas: updateEmas, c: c, recompute: _o.Recompute && !updateEmas);
+        var both = torch.cat(new[] { Frame(start), Frame(start + frame) }, 3);
+        long p = both.shape[3] / 2;
+        return both.narrow(3, Draw(p + 1), p);
+    }
+
+    /// <summary>A uniform integer in [0, n) from the latent generator (part of the resume state).</summary>
+    long Draw(long n) => torch.randint(0, n, new long[] { 1 }, generator: _latents).item<long>();
+
+    /// <summary>Transforms [B, 3, 3] (identities when null) moved by dx image units along x; unchanged without dx.</summary>
+    static Tensor? Shifted(Tensor? transform, Tensor? dx, long batch = 0)
+    {
+        if (dx is null) return transform;
+        var t = transform ?? torch.eye(3, device: dx.device).expand(batch, 3, 3);
+        var unit = torch.zeros(1, 3, 3, device: dx.device);
+        unit[0, 0, 2] = 1;
+        return t + dx.to(t.dtype).view(-1, 1, 1) * unit;
+    }
+
+    void GMain(Tensor z, Tensor? c, Tensor? transform, Tensor? offset, double gain)
     {
         // The frozen teacher first, while the student's graph does not exist yet: its forward is the phase's largest transient.
         bool withTeacher = Nets.Teacher is not null && _o.TeacherLambda > 0 && transform is not null;
         Tensor? teacherImg = null;
         if (withTeacher)
-            using (Stats.Time("Timing/Gmain/teacher")) using (torch.no_grad()) teacherImg = Nets.Teacher!.forward(z, c);   // the same class
+            using (Stats.Time("Timing/Gmain/teacher")) using (torch.no_grad())
+                teacherImg = Nets.Teacher!.forward(z, c, Shifted(null, offset, z.shape[0]));   // the same class; a panorama's frame at the offset
         Tensor img, logits;
-        using (Stats.Time("Timing/Gmain/G")) img = RunG(z, c, transform, updateEmas: false);
+        using (Stats.Time("Timing/Gmain/G")) img = RunG(z, c, Shifted(transform, offset), updateEmas: false);
         using (Stats.Time("Timing/Gmain/D")) logits = Nets.D.call(img, c);
         Stats.Report("Loss/scores/fake", logits);
         var loss = F.softplus(-logits);

@@ -30,6 +30,7 @@ public sealed class TrainingNetworks : IDisposable
         {
             CDim = classes, ChannelBase = o.Cbase * widen, ChannelMax = o.Cmax * widen, MappingLayers = o.MappingDepth,
             MagnitudeEmaBeta = o.MagnitudeEmaBeta, ConvClamp = o.Fp32 ? null : g.ConvClamp, NumFp16Res = o.Fp32 ? 0 : g.NumFp16Res,
+            Panorama = o.Panorama, Fov = o.Fov,
         };
         if (o.ZDim is { } z) g = g with { ZDim = z, WDim = z };
         return g;
@@ -75,6 +76,9 @@ public sealed class TrainingNetworks : IDisposable
             throw AnyResException.ForFile(path, $"is conditional on {teacher.CDim} classes, the data has {classes?.Count ?? 0} (--cond needs a conditional teacher and labelled data)");
         if (classes is not null && stage1.Metadata.TryGetValue(ClassLabels.MetadataKey, out var names) && !ClassLabels.ParseNames(names, path).SequenceEqual(classes))
             throw AnyResException.ForFile(path, $"was trained on classes {names}, the data has {ClassLabels.NamesJson(classes)}");
+        if (o.Panorama && !teacher.Options.Panorama)
+            throw AnyResException.ForFile(path, "is not a panorama model: --panorama in stage 2 needs a panorama teacher (stage 1 with --panorama)");
+        if (teacher.Options.Panorama) log($"panorama teacher ({teacher.Options.Fov}° per frame): patch-360 training, patches on the cylinder");
         var defaults = new GeneratorOptions();
         var gOptions = teacher.Options with
         {

@@ -68,6 +68,9 @@ public sealed record TrainingOptions
     /// <summary>How stage 2's scale branch sees the zoom: as the reference (inert) or log-zoom (the ablation of issue 16).</summary>
     public ScaleConditioning ScaleConditioning { get; init; } = ScaleConditioning.Parity;
 
+    public bool Panorama { get; init; } = false;         // the reference's --training_mode=global-360 (stage 1); stage 2 follows its teacher
+    public int Fov { get; init; } = 60;                  // degrees of the turn one frame spans (panoramas)
+
     // The port's own.
     public int Keep { get; init; } = 0;                  // network snapshots kept (0 = all)
     public string? Lpips { get; init; }                  // LPIPS-AlexNet safetensors; default: the ResNet18 distance
@@ -138,6 +141,7 @@ public sealed record TrainingOptions
         if (Kimg <= 0 || Tick <= 0 || Snap < 1) throw new AnyResException("--kimg and --tick must be positive and --snap at least 1");
         if (Ema is { } ema && !(ema > 0)) throw new AnyResException($"--ema {ema}: the EMA half-life must be positive (kimg)");
         if (ScaleConditioning == ScaleConditioning.LogZoom && ScaleMappingMin is <= 0) throw new AnyResException("--scale-conditioning log-zoom needs --scale-mapping-min > 0");
+        if (Panorama && (Fov < 1 || Fov > 360)) throw new AnyResException($"--fov {Fov}: must be 1..360 degrees");
         if (GSize is { } g && DataResolution is { } d && g != d) throw new AnyResException($"--g-size {g} must equal --data-resolution {d}");
     }
 

@@ -17,12 +17,13 @@ public class SyntheticSets
 
     public SyntheticSets() : this("train", 0) { }
 
-    protected SyntheticSets(string name, int classes)
+    /// <param name="panoramaTurn">Wrap-around panoramas this many frames wide (heights from the usual size ranges).</param>
+    protected SyntheticSets(string name, int classes, double? panoramaTurn = null)
     {
         Root = Path.Combine(Path.GetTempPath(), $"anyres-{name}-{Environment.ProcessId}");
         _classes = classes;
-        if (!Directory.Exists(LowRes)) SynthImages.WriteSet(LowRes, 16, 64, 96, 1, classes);
-        if (!Directory.Exists(HighRes)) SynthImages.WriteSet(HighRes, 8, 256, 512, 2, classes);
+        if (!Directory.Exists(LowRes)) SynthImages.WriteSet(LowRes, 16, 64, 96, 1, classes, panoramaTurn);
+        if (!Directory.Exists(HighRes)) SynthImages.WriteSet(HighRes, 8, panoramaTurn is null ? 256 : 128, panoramaTurn is null ? 512 : 256, 2, classes, panoramaTurn);
     }
 
     /// <summary>The tiny preset, shrunk further so a test iteration takes a fraction of a second (conditional on labelled sets).</summary>
