@@ -37,10 +37,17 @@ public sealed record ImageSpec(ViewerNetwork Network, RenderMode Mode, uint Seed
         if (parts.Length != 2 || !int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out int aw)
             || !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out int ah) || aw < 1 || ah < 1 || aw > 100_000 || ah > 100_000)
             throw new RequestException(400, $"canvas '{Clip(aspect)}': expected WxH with positive integers, e.g. 16x9");
-        if (Math.Max(aw, ah) > (long)options.MaxAspect * Math.Min(aw, ah))
-            throw new RequestException(400, $"canvas {aw}x{ah}: aspect ratio above the server's limit of {options.MaxAspect}:1");
         int p = net.Tiles.TileSize;
         int tile = options.TileSize > 0 ? options.TileSize : p * (int)Math.Ceiling(256.0 / p);
+        if (net.Tiles.G.PanoramaPeriod is double period)
+        {
+            // The canvas is the whole strip whatever aspect the URL names (so one panorama has one set of tiles).
+            if (renderMode == RenderMode.Upsampled) throw new RequestException(400, $"{net.Name} is a panorama: the upsampled baseline is defined for a single frame only");
+            var strip = new DeepZoomPyramid(p, 1, 1, tile, options.Levels, period);
+            return new ImageSpec(net, renderMode, s, t, strip.BaseWidth, strip.BaseHeight, strip);
+        }
+        if (Math.Max(aw, ah) > (long)options.MaxAspect * Math.Min(aw, ah))
+            throw new RequestException(400, $"canvas {aw}x{ah}: aspect ratio above the server's limit of {options.MaxAspect}:1");
         return new ImageSpec(net, renderMode, s, t, aw, ah, new DeepZoomPyramid(p, aw, ah, tile, options.Levels));
     }
 

@@ -58,6 +58,7 @@ public static class ViewerApp
                 p = n.Tiles.TileSize,
                 stage = n.Tiles.G.Options.TrainingMode.ToString().ToLowerInvariant(),
                 trainedZoom = new[] { n.TrainedZoom.Min, n.TrainedZoom.Max },
+                panorama = n.Tiles.G.PanoramaPeriod,   // frames per turn of a 360° model (null otherwise): the page wraps it around
             }),
             levels = v.Options.Levels,
             maxAspect = v.Options.MaxAspect,
@@ -72,7 +73,7 @@ public static class ViewerApp
             {
                 width = pyramid.Width, height = pyramid.Height, tileSize = pyramid.TileSize, overlap = 0,
                 minLevel = pyramid.BaseLevel, maxLevel = pyramid.MaxLevel, baseWidth = pyramid.BaseWidth, baseHeight = pyramid.BaseHeight,
-                maxZoom = pyramid.Zoom(pyramid.MaxLevel), trainedZoom = new[] { spec.Network.TrainedZoom.Min, spec.Network.TrainedZoom.Max },
+                maxZoom = pyramid.Zoom(pyramid.MaxLevel), panorama = pyramid.PanoramaPeriod, trainedZoom = new[] { spec.Network.TrainedZoom.Min, spec.Network.TrainedZoom.Max },
                 dzi = $"/dzi/{spec.Path}.dzi", tilesUrl = $"/dzi/{spec.Path}_files/",
             });
         });

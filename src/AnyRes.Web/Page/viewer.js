@@ -66,13 +66,21 @@ function showZoom() {
   $("zoomText").textContent = `zoom ${z.toFixed(2)}× (trained ${t0}–${t1}×, max ${max}×) — ${where}`;
 }
 
+// A 360° panorama's strip repeats to both sides, so panning never reaches an end.
+function openWrapped(viewer, info) {
+  const wrap = info.panorama != null;
+  viewer.viewport.visibilityRatio = wrap ? 0 : 0.5;   // 0.5 would pull the view back inside one copy of the strip
+  viewer.addOnceHandler("open", () => { viewer.world.getItemAt(0).wrapHorizontal = wrap; });
+  viewer.open(tileSource(info));
+}
+
 async function openImage() {
   $("status").textContent = "";
   try {
     const left = $("network").value, mode = $("mode").value;
     state.info = await fetchJson(`/api/image/${imagePath(left, mode)}`);
     const keep = state.viewers[0].world.getItemCount() > 0 ? state.viewers[0].viewport.getBounds() : null;
-    state.viewers[0].open(tileSource(state.info));
+    openWrapped(state.viewers[0], state.info);
     $("caption1").textContent = `${left}: ${mode === "model" ? "rendered by the model at each zoom" : "G(z) at p, band-limited upsampling"}`;
     const side = $("sideBySide").checked;
     $("pane2").hidden = !side;
@@ -80,7 +88,7 @@ async function openImage() {
     if (side) {
       const right = $("network2").value, mode2 = $("mode2").value;
       const info2 = await fetchJson(`/api/image/${imagePath(right, mode2)}`);
-      state.viewers[1].open(tileSource(info2));
+      openWrapped(state.viewers[1], info2);
       $("caption2").textContent = `${right}: ${mode2 === "model" ? "rendered by the model at each zoom" : "G(z) at p, band-limited upsampling (the stage-1 baseline)"}`;
       state.viewers[1].addOnceHandler("open", () => sync(state.viewers[0]));
     }
