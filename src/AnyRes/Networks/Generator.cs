@@ -68,14 +68,14 @@ public sealed class Generator : nn.Module
     /// Renders ws through the patch transforms, computing the scale branch from them without updating its average
     /// (util/patch_util.scale_condition_wrapper). c is the label for a conditional scale mapping (the reference passes none).
     /// </summary>
-    public Tensor Synthesis(Tensor ws, Tensor? transform = null, bool updateEmas = false, Tensor? c = null, bool recompute = false) =>
-        synthesis.forward(ws, MappedScale(transform, ws.shape[0], ws.device, c), transform, updateEmas, recompute);
+    public Tensor Synthesis(Tensor ws, Tensor? transform = null, bool updateEmas = false, Tensor? c = null) =>
+        synthesis.forward(ws, MappedScale(transform, ws.shape[0], ws.device, c), transform, updateEmas);
 
     public Tensor forward(Tensor z, Tensor? c, Tensor? transform = null, double truncationPsi = 1, int? truncationCutoff = null,
-        bool updateEmas = false, bool recompute = false)
+        bool updateEmas = false)
     {
         var ws = Mapping(z, c, truncationPsi, truncationCutoff, updateEmas);
         var mappedScale = MappedScale(transform, z.shape[0], z.device, c, updateEmas);
-        return synthesis.forward(ws, mappedScale, transform, updateEmas, recompute);
+        return synthesis.forward(ws, mappedScale, transform, updateEmas);
     }
 }

@@ -93,21 +93,6 @@ public sealed class SynthesisLayer : nn.Module
         }
     }
 
-    /// <summary>Samples per recomputation chunk in backward: about this many elements of the upsampled intermediate.</summary>
-    const long RecomputeChunkElements = 1L << 25;
-
-    /// <summary>
-    /// forward, recording only x, w and scale for autograd: backward recomputes the layer (Ops/Recompute), a few samples at
-    /// a time. The magnitude EMA is not updated (backward would update it again).
-    /// </summary>
-    public Tensor ForwardRecomputed(Tensor x, Tensor w, Tensor? scale, Recompute.Chain chain)
-    {
-        long chunk = Math.Max(1, RecomputeChunkElements / Args.TmpElementsPerSample);
-        var batched = scale is null ? new[] { x, w } : new[] { x, w, scale };
-        return Recompute.Apply(t => forward(t[0], t[1], t.Length > 2 ? t[2] : null), batched,
-            parameters().Cast<Tensor>().ToArray(), chunk, chain);
-    }
-
     /// <summary>x [B, in_channels, in_size, in_size], w [B, w_dim], scale [B, w_dim] (required with the scale affine).</summary>
     public Tensor forward(Tensor x, Tensor w, Tensor? scale = null, bool updateEmas = false)
     {
@@ -132,18 +117,8 @@ public sealed class SynthesisLayer : nn.Module
         var conv = ModulatedConv2d.Coefficient(weight, styles, demodulate: !a.IsTorgb, inputGain: inputGain);
         x = x.to(float32);
         bool recording = is_grad_enabled() && (x.requires_grad || styles.requires_grad || weight.requires_grad || bias.requires_grad);
-        if (recording || x.device_type != DeviceType.CPU) x = Activation(conv.Apply(x, a.Kernel - 1), null);
-        else
-        {
-            // One sample at a time into the output: only one sample's convolution output and buffers exist at once.
-            var y = empty(x.shape[0], a.OutChannels, a.OutSize, a.OutSize, dtype: x.dtype);
-            for (long i = 0; i < x.shape[0]; i++)
-            {
-                using var sampleScope = NewDisposeScope();
-                Activation(conv.Apply(x.narrow(0, i, 1), a.Kernel - 1, first: i), y.narrow(0, i, 1));
-            }
-            x = y;
-        }
+        x = SampleLoop.Map(x, new[] { x.shape[0], a.OutChannels, a.OutSize, a.OutSize }, recording,
+            (samples, first, into) => Activation(conv.Apply(samples, a.Kernel - 1, first), into));
         Shapes.Assert(x, -1, a.OutChannels, a.OutSize, a.OutSize);
         return x.MoveToOuterDisposeScope();
     }

@@ -17,6 +17,13 @@ public sealed class SynthesisNetwork : nn.Module
     public IReadOnlyList<string> LayerNames { get; }
     public int NumWs => Options.NumWs;
 
+    /// <summary>
+    /// Memory for time while training: autograd records only each layer's inputs and backward recomputes the layer a few
+    /// samples at a time (Ops/Recompute). Forwards that update the magnitude EMAs run plainly (a recomputation would update
+    /// them twice).
+    /// </summary>
+    public bool RecomputeInBackward { get; set; }
+
     public SynthesisNetwork(GeneratorOptions o) : base(nameof(SynthesisNetwork))
     {
         Options = o;
@@ -76,23 +83,20 @@ public sealed class SynthesisNetwork : nn.Module
         return (new InputArgs(channels[0], sizes[0], rates[0], cutoffs[0]), layerArgs);
     }
 
-    /// <summary>
-    /// ws [B, num_ws, w_dim], mappedScale [B, num_ws, w_dim] or null, transform [B, 3, 3] or null → [B, C, R, R].
-    /// recompute: autograd records only each layer's inputs and recomputes the layer in backward (memory for time).
-    /// </summary>
-    public Tensor forward(Tensor ws, Tensor? mappedScale = null, Tensor? transform = null, bool updateEmas = false, bool recompute = false)
+    /// <summary>ws [B, num_ws, w_dim], mappedScale [B, num_ws, w_dim] or null, transform [B, 3, 3] or null → [B, C, R, R].</summary>
+    public Tensor forward(Tensor ws, Tensor? mappedScale = null, Tensor? transform = null, bool updateEmas = false)
     {
-        if (recompute && updateEmas) throw new ArgumentException("recomputed layers cannot update the magnitude EMAs");
         Shapes.Assert(ws, -1, NumWs, Options.WDim);
         var w = ws.to(float32).unbind(1);
         var scale = mappedScale?.to(float32).unbind(1);
         var x = input.forward(w[0], transform);
-        var chain = new Recompute.Chain();
+        var chain = RecomputeInBackward && !updateEmas ? new Recompute.Chain() : null;
         for (int i = 0; i < layers.Length; i++)
         {
-            var next = recompute
-                ? layers[i].ForwardRecomputed(x, w[i + 1], scale?[i + 1], chain)
-                : layers[i].forward(x, w[i + 1], scale?[i + 1], updateEmas);
+            var layer = layers[i];
+            var next = chain is null
+                ? layer.forward(x, w[i + 1], scale?[i + 1], updateEmas)
+                : Recompute.Layer((xi, wi, si) => layer.forward(xi, wi, si), x, w[i + 1], scale?[i + 1], layer.parameters(), layer.Args.TmpElementsPerSample, chain);
             x.Dispose();   // the caller's scope would otherwise hold every layer's output until the end (autograd keeps its own)
             x = next;
         }

@@ -28,6 +28,20 @@ public static class Recompute
         internal void Hold(IEnumerable<Tensor?> tensors) => _returned.AddRange(tensors.Where(t => t is not null)!);
     }
 
+    /// <summary>Samples per recomputation chunk in backward: about this many elements of the layer's largest intermediate.</summary>
+    public const long ChunkElements = 1L << 25;
+
+    /// <summary>
+    /// A sample-wise layer f(x, w[, scale]) recorded for autograd by its inputs only; backward recomputes it in chunks of
+    /// about <see cref="ChunkElements"/> elements of its largest intermediate (<paramref name="elementsPerSample"/>).
+    /// </summary>
+    public static Tensor Layer(Func<Tensor, Tensor, Tensor?, Tensor> f, Tensor x, Tensor w, Tensor? scale, IEnumerable<Tensor> parameters,
+                               long elementsPerSample, Chain chain)
+    {
+        var batched = scale is null ? new[] { x, w } : new[] { x, w, scale };
+        return Apply(t => f(t[0], t[1], t.Length > 2 ? t[2] : null), batched, parameters.ToArray(), Math.Max(1, ChunkElements / elementsPerSample), chain);
+    }
+
     /// <summary>
     /// f(batched) with gradients flowing to every batched input and to <paramref name="parameters"/> (the tensors f reads
     /// besides its inputs). f must be deterministic and must not update state (EMAs) — it runs again in backward.

@@ -138,7 +138,7 @@ public sealed class Trainer : IDisposable
     {
         var ws = Nets.G.Mapping(z, c, updateEmas: updateEmas);
         if (!Patch && Panorama is { } pano) return PanoramaWindow(pano, ws, c, updateEmas);
-        return Nets.G.Synthesis(ws, transform, updateEmas: updateEmas, c: c, recompute: _o.Recompute && !updateEmas);
+        return Nets.G.Synthesis(ws, transform, updateEmas: updateEmas, c: c);
     }
 
     /// <summary>
@@ -149,8 +149,8 @@ public sealed class Trainer : IDisposable
     {
         int frame = pano.Size - 2 * pano.MarginSize;
         long start = Draw(360 / pano.Fov * frame);
-        Tensor Frame(long column) => Nets.G.Synthesis(ws, Shifted(null, torch.full(ws.shape[0], column / pano.SamplingRate, device: ws.device), ws.shape[0]),
-            updateEmas: updateEmas, c: c, recompute: _o.Recompute && !updateEmas);
+        Tensor Frame(long column) =>
+            Nets.G.Synthesis(ws, Shifted(null, torch.full(ws.shape[0], column / pano.SamplingRate, device: ws.device), ws.shape[0]), updateEmas: updateEmas, c: c);
         var both = torch.cat(new[] { Frame(start), Frame(start + frame) }, 3);
         long p = both.shape[3] / 2;
         return both.narrow(3, Draw(p + 1), p);

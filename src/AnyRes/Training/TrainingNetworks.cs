@@ -55,7 +55,7 @@ public sealed class TrainingNetworks : IDisposable
         var D = new Discriminator(DiscriminatorOptionsFor(o, classes));
         var G_ema = new Generator(G.Options);
         CopyByName(G, G_ema);
-        return Prepare(new TrainingNetworks { G = G, G_ema = G_ema, D = D }, device);
+        return Prepare(new TrainingNetworks { G = G, G_ema = G_ema, D = D }, device, o.Recompute);
     }
 
     /// <summary>
@@ -99,12 +99,16 @@ public sealed class TrainingNetworks : IDisposable
         CopyByName(teacher, G_ema);
         log($"student initialised from {path}: {matched} of {G.state_dict().Count} tensors matched by name (the rest: the new scale branch)");
         stage1.G?.Dispose();
-        return Prepare(new TrainingNetworks { G = G, G_ema = G_ema, D = D, Teacher = teacher }, device);
+        return Prepare(new TrainingNetworks { G = G, G_ema = G_ema, D = D, Teacher = teacher }, device, o.Recompute);
     }
 
-    /// <summary>Moves the networks to the device; train/eval modes; every parameter frozen until its phase enables it.</summary>
-    public static TrainingNetworks Prepare(TrainingNetworks n, Device device)
+    /// <summary>
+    /// Moves the networks to the device; train/eval modes; every parameter frozen until its phase enables it; G's synthesis
+    /// recomputes its layers in backward when the options say so.
+    /// </summary>
+    public static TrainingNetworks Prepare(TrainingNetworks n, Device device, bool recompute)
     {
+        n.G.synthesis.RecomputeInBackward = recompute;
         n.G.to(device).train();
         n.D.to(device).train();
         n.G_ema.to(device).eval();

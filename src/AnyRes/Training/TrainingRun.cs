@@ -94,7 +94,7 @@ public sealed class TrainingRun : IDisposable
             if (teacher is not null) modules.Add(("teacher.", teacher));
             var moduleTensors = file.Tensors.Where(kv => modules.Any(m => kv.Key.StartsWith(m.Item1))).ToDictionary(kv => kv.Key, kv => kv.Value);
             NetworkCheckpoint.LoadStrict(path, moduleTensors, modules);
-            var nets = TrainingNetworks.Prepare(new TrainingNetworks { G = G, G_ema = G_ema, D = D, Teacher = teacher }, device);
+            var nets = TrainingNetworks.Prepare(new TrainingNetworks { G = G, G_ema = G_ema, D = D, Teacher = teacher }, device, o.Recompute);
 
             var counters = JsonNode.Parse(Meta(file, path, "counters"))!.AsObject();
             var loader = OpenData(o, device, (long)counters["loader_step"]!);
