@@ -1,5 +1,5 @@
+using AnyRes.Features;
 using System.Diagnostics;
-using AnyRes.Networks;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using TorchSharp;

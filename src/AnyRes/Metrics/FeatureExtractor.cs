@@ -1,5 +1,5 @@
+using AnyRes.Features;
 using AnyRes.Core;
-using AnyRes.Networks;
 using TorchSharp;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;

@@ -1,3 +1,4 @@
+using AnyRes.Features;
 using AnyRes.Core;
 using AnyRes.Data;
 using AnyRes.Networks;

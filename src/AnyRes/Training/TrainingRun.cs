@@ -1,3 +1,4 @@
+using AnyRes.Features;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;

@@ -3,7 +3,7 @@ using TorchSharp;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
 
-namespace AnyRes.Networks;
+namespace AnyRes.Features;
 
 /// <summary>
 /// A perceptual distance for the teacher loss (spec §6.3). Images are [B,3,H,W] in [−1,1]; both methods are differentiable

@@ -1,9 +1,9 @@
+using AnyRes.Features;
 using AnyRes.Core;
-using AnyRes.Networks;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace AnyRes.Tests.Networks;
+namespace AnyRes.Tests.Features;
 
 public class PerceptualDistanceTests
 {

@@ -5,7 +5,7 @@ using TorchSharp.Modules;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
 
-namespace AnyRes.Networks;
+namespace AnyRes.Features;
 
 /// <summary>
 /// LPIPS v0.1 with the AlexNet trunk (spec §13.10), spatial=True, eval mode. Weights come from a safetensors file with the

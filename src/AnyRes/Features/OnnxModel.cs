@@ -3,7 +3,7 @@ using AnyRes.Core;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace AnyRes.Networks;
+namespace AnyRes.Features;
 
 /// <summary>
 /// The subset of an ONNX model (onnx.proto: ModelProto → GraphProto → NodeProto/TensorProto/AttributeProto) needed to

@@ -1,8 +1,8 @@
-using AnyRes.Networks;
+using AnyRes.Features;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace AnyRes.Tests.Networks;
+namespace AnyRes.Tests.Features;
 
 public class ResNet18FeaturesTests
 {

@@ -5,7 +5,7 @@ using TorchSharp.Modules;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
 
-namespace AnyRes.Networks;
+namespace AnyRes.Features;
 
 /// <summary>
 /// Convolution with ONNX padding (begin/end may differ, as CNTK exports them) and the eval-mode BatchNorm folded in.
@@ -15,6 +15,7 @@ public sealed class FoldedConv : nn.Module<Tensor, Tensor>
 {
     readonly Parameter weight, bias;
     readonly long stride, padBegin, padEnd;
+    readonly ChannelsLastInference channelsLast;
 
     public FoldedConv(string name, Tensor w, Tensor gamma, Tensor beta, Tensor mean, Tensor var, double eps, long stride, long padBegin, long padEnd) : base(name)
     {
@@ -23,6 +24,7 @@ public sealed class FoldedConv : nn.Module<Tensor, Tensor>
         weight = new Parameter((w.to(float64) * s.view(-1, 1, 1, 1)).to(float32).DetachFromDisposeScope(), requires_grad: false);
         bias = new Parameter((beta.to(float64) - mean.to(float64) * s).to(float32).DetachFromDisposeScope(), requires_grad: false);
         (this.stride, this.padBegin, this.padEnd) = (stride, padBegin, padEnd);
+        channelsLast = new ChannelsLastInference(stride, padBegin, padEnd);
         RegisterComponents();
     }
 
@@ -30,28 +32,12 @@ public sealed class FoldedConv : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor x) => GemmConv2d.Apply(OnnxPad.Apply(x, weight.shape[2], stride, padBegin, padEnd, 0, out var p), weight, bias, (int)stride, (int)p, (int)p);
 
-    /// <summary>The weights as the channels-last path multiplies them (taps or Winograd filters), made at the first such call.</summary>
-    Tensor? taps;
-
-    bool Winograd => WinogradConv2d.Suits(weight.shape[1], weight.shape[2], weight.shape[3], stride);
-
-    /// <summary>Inference on channels-last [N, H, W, C]: conv + bias (+ residual) (+ ReLU), see <see cref="ChannelsLastConv2d"/> and <see cref="WinogradConv2d"/>.</summary>
-    public Tensor ForwardChannelsLast(Tensor x, Tensor? residual = null, bool relu = false)
-    {
-        // TorchSharp's Device has reference equality: compare type and index.
-        if (taps is null || taps.device_type != weight.device_type || taps.device_index != weight.device_index)
-        {
-            taps?.Dispose();
-            using var _ = no_grad();
-            taps = (Winograd ? WinogradConv2d.FilterMatrix(weight) : ChannelsLastConv2d.TapMatrix(weight)).DetachFromDisposeScope();
-        }
-        return Winograd ? WinogradConv2d.Apply(x, taps, bias, padBegin, padEnd, residual, relu)
-            : ChannelsLastConv2d.Apply(x, taps, weight.shape[2], weight.shape[3], bias, stride, padBegin, padEnd, residual, relu);
-    }
+    /// <summary>Inference on channels-last [N, H, W, C]: conv + bias (+ residual) (+ ReLU), the path chosen in Ops.</summary>
+    public Tensor ForwardChannelsLast(Tensor x, Tensor? residual = null, bool relu = false) => channelsLast.Apply(x, weight, bias, residual, relu);
 
     protected override void Dispose(bool disposing)
     {
-        if (disposing) taps?.Dispose();
+        if (disposing) channelsLast.Dispose();
         base.Dispose(disposing);
     }
 }
