@@ -47,20 +47,4 @@ public static class PatchSampler
         int x = rng.Int(0, n - patch), y = rng.Int(0, n - patch);
         return new PatchDraw(cx, cy, m, r, n, x, y, mirrored);
     }
-
-    /// <summary>
-    /// Tiles an N×N virtual canvas with p×p patches (<c>generate_full_from_patches</c>): a row-major grid with step p, the last
-    /// row/column shifted back to end at N. Boxes are (y0, y1, x0, x1).
-    /// </summary>
-    public static List<((int Y0, int Y1, int X0, int X1) Box, PatchTransform Transform)> FullFromPatches(int newSize, int patch)
-    {
-        var tiles = new List<((int, int, int, int), PatchTransform)>();
-        for (int y0 = 0; y0 < newSize; y0 += patch)
-            for (int x0 = 0; x0 < newSize; x0 += patch)
-            {
-                int y = Math.Min(y0, newSize - patch), x = Math.Min(x0, newSize - patch);
-                tiles.Add(((y, y + patch, x, x + patch), Transform(newSize, x, y, patch)));
-            }
-        return tiles;
-    }
 }

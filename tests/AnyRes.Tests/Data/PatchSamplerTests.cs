@@ -1,4 +1,5 @@
 using AnyRes.Data;
+using AnyRes.Synthesis;
 using TorchSharp;
 
 namespace AnyRes.Tests.Data;
@@ -54,18 +55,21 @@ public class PatchSamplerTests
         }
     }
 
+    /// <summary>The renderer's tiling of an N×N canvas (TileGrid + CanvasView) is the reference's generate_full_from_patches.</summary>
     [Fact]
-    public void FullFromPatchesMatchesTheReferenceTiles()
+    public void RenderTilingMatchesTheReferenceFullFromPatches()
     {
         using var f = Fixture.Load("patch_sampler.safetensors");
         var cases = f.Args["full_from_patches"]!.AsArray();
         for (int j = 0; j < cases.Count; j++)
         {
             int n = (int)cases[j]![0]!, p = (int)cases[j]![1]!;
-            var tiles = PatchSampler.FullFromPatches(n, p);
-            var boxes = tiles.SelectMany(t => new float[] { t.Box.Y0, t.Box.Y1, t.Box.X0, t.Box.X1 }).ToArray();
+            var grid = new TileGrid(n, n, p);
+            var view = CanvasView.FullFrame(n, n);
+            var tiles = grid.Ys.SelectMany(y => grid.Xs.Select(x => (x, y))).ToList();   // raster order, as the reference
+            var boxes = tiles.SelectMany(t => new float[] { t.y, t.y + p, t.x, t.x + p }).ToArray();
             Close.Assert(torch.tensor(boxes, new long[] { tiles.Count, 4 }), f[$"out.full_{j}_boxes"], 0, 0, $"boxes {j}");
-            Close.Assert(PatchTransform.Stack(tiles.Select(t => t.Transform).ToList()), f[$"out.full_{j}_transforms"], 1e-7, 0, $"transforms {j}");
+            Close.Assert(PatchTransform.Stack(tiles.Select(t => view.TileTransform(t.x, t.y, p)).ToList()), f[$"out.full_{j}_transforms"], 1e-7, 0, $"transforms {j}");
         }
     }
 
