@@ -70,7 +70,8 @@ public static class DatasetInspectCommand
             Console.WriteLine($"flags       none: no image reaches p = {p}; use a smaller --size");
             return 0;
         }
-        double scaleMax = (double)p / usable[0];
+        // Rounded up at 4 decimals: rounding down would put the smallest virtual size p/scale-max above the smallest side and exclude that image.
+        double scaleMax = Math.Ceiling((double)p / usable[0] * 1e4) / 1e4;
         int mappingMax = (int)Math.Ceiling((double)largest / p);
         Console.WriteLine($"flags       --size {p} --scale-max {scaleMax.ToString("0.####", CultureInfo.InvariantCulture)} --scale-mapping-max {mappingMax}");
         Console.WriteLine($"            (scale-max = p / smallest side {usable[0]}; scale-mapping-max = largest side {largest} / p, rounded up)");
