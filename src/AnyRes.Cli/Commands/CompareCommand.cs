@@ -26,7 +26,7 @@ public static class CompareCommand
             foreach (var (path, up) in runs)
             {
                 var name = Path.GetFileName(path) + (up ? " (upsampled)" : "");
-                rows.Add((name, MetricsCli.Run(result, detector, GeneratorMetricSource.Load(path, device, up, result.GetValue(MetricsCli.Class)), specs, name)));
+                rows.Add((name, MetricsCli.Run(result, detector, GeneratorMetricSource.Load(path, device, up, result.GetValue(MetricsCli.Class)), specs, name).Results));
             }
             var columns = rows.SelectMany(r => r.Results.Keys).Distinct().ToList();
             int width = Math.Max(7, rows.Max(r => r.Name.Length));

@@ -24,6 +24,23 @@ public sealed record MetricOptions
     public string? CacheDir { get; init; }
     /// <summary>How often partial features are saved so that an interrupted run resumes (0 = after every batch).</summary>
     public double CheckpointSeconds { get; init; } = 60;
+    /// <summary>Class-conditional metrics (null: reals unlabelled, fakes as the generator renders them).</summary>
+    public MetricClasses? Classes { get; init; }
+}
+
+/// <summary>
+/// Class-conditional metrics: the reals are labelled as training labels them (<see cref="ClassLabels.Read"/>, the same
+/// dataset filters) and must have the network's <paramref name="Count"/> classes, named <paramref name="Names"/> when the network
+/// stores a class table; the runner gives the fakes their classes.
+/// <paramref name="Class"/> k: the reals of class k only against fakes of class k (per-class FD); null: all reals against
+/// fakes whose classes are those of uniformly random real items, i.e. in the data's proportions (the reference's gen_c).
+/// </summary>
+public sealed record MetricClasses(int Count, IReadOnlyList<string>? Names, int? Class = null)
+{
+    /// <summary>Tells the selection apart in cache keys: "" (all reals), "-class{k}".</summary>
+    public string RealsSuffix => Class is int k ? $"-class{k}" : "";
+    /// <summary>Tells the fakes' labelling apart in cache keys.</summary>
+    public string FakesSuffix => Class is int k ? $"-class{k}" : "-classes";
 }
 
 /// <summary>
@@ -36,6 +53,9 @@ public sealed class MetricRunner(IFeatureExtractor detector, MetricOptions optio
     /// <summary>(metric label, phase "reals"/"fakes", done, total).</summary>
     public Action<string, string, long, long>? Progress { get; init; }
 
+    /// <summary>The number of reals each metric label of the last <see cref="Run"/> used (after any class filter).</summary>
+    public Dictionary<string, long> RealCounts { get; } = [];
+
     /// <summary>Computes the metrics; result names as <see cref="MetricSpec.ResultName"/>.</summary>
     public Dictionary<string, double> Run(IMetricGenerator generator, IEnumerable<MetricSpec> specs)
     {
@@ -45,6 +65,7 @@ public sealed class MetricRunner(IFeatureExtractor detector, MetricOptions optio
             var spec = group.First();
             using var reals = RealStatistics(spec, generator.Resolution, out var transforms, out var offsets);
             using var fakes = FakeStatistics(spec, generator, reals.Count, transforms, offsets);
+            RealCounts[spec.Label] = reals.Count;
             foreach (var s in group.DistinctBy(s => s.Statistic))
                 results[s.ResultName(detector.Name)] = s.Statistic == "kid" ? Kid(reals, fakes) : Fd(reals, fakes);
             transforms?.Dispose();
@@ -72,7 +93,7 @@ public sealed class MetricRunner(IFeatureExtractor detector, MetricOptions optio
     {
         var (items, describe) = RealItems(spec, resolution);
         var key = Hash(describe);
-        var cacheFile = options.CacheDir is null ? null : Path.Combine(options.CacheDir, $"reals-{detector.Name}-{spec.Label}-{key}.safetensors");
+        var cacheFile = options.CacheDir is null ? null : Path.Combine(options.CacheDir, $"reals-{detector.Name}-{RealsLabel(spec)}-{key}.safetensors");
         if (cacheFile is not null && File.Exists(cacheFile))
         {
             var file = SafetensorsFile.Read(cacheFile);
@@ -114,7 +135,7 @@ public sealed class MetricRunner(IFeatureExtractor detector, MetricOptions optio
             if (batchTransforms.Count > 0) transformChunks.Add(PatchTransform.Stack(batchTransforms).DetachFromDisposeScope());
             if (batchOffsets.Count > 0) offsetChunks.Add(torch.tensor(batchOffsets.ToArray()).view(-1, 2).DetachFromDisposeScope());
             partial?.Save(stats, start + n < items, () => Extras(transformChunks, offsetChunks));
-            Progress?.Invoke(spec.Label, "reals", start + n, items);
+            Progress?.Invoke(RealsLabel(spec), "reals", start + n, items);
         }
         transforms = transformChunks.Count > 0 ? torch.cat(transformChunks) : null;
         offsets = offsetChunks.Count > 0 ? torch.cat(offsetChunks) : null;
@@ -147,7 +168,7 @@ public sealed class MetricRunner(IFeatureExtractor detector, MetricOptions optio
     {
         long count = spec.PatchLike ? realCount : options.Num;
         var gen = new torch.Generator(options.Seed + 1);
-        var key = JsonSerializer.Serialize(new { version = 1, generator = generator.Identity, metric = spec.Label, count, options.Seed, options.Batch, detector = detector.Name, transforms = Hash(Named(transforms)), offsets = Hash(Named(offsets)) });
+        var key = JsonSerializer.Serialize(new { version = 1, generator = generator.Identity + options.Classes?.FakesSuffix, metric = spec.Label, count, options.Seed, options.Batch, detector = detector.Name, transforms = Hash(Named(transforms)), offsets = Hash(Named(offsets)) });
         var partial = options.CacheDir is null ? null
             : new PartialFeatures(Path.Combine(options.CacheDir, $"partial-fakes-{detector.Name}-{spec.Label}-{Hash(key)}.safetensors"), options.CheckpointSeconds);
         var stats = partial?.Load().Stats ?? new FeatureStatistics();
@@ -159,12 +180,13 @@ public sealed class MetricRunner(IFeatureExtractor detector, MetricOptions optio
             using var _ = no_grad();
             long n = Math.Min(options.Batch, count - start);
             var z = randn([n, generator.ZDim], generator: gen).to(generator.Device);
+            var classes = FakeClasses(spec, generator.Resolution, n, gen);
             if (start < stats.Count) continue;   // resumed: the latents are drawn again so that the stream continues where it stopped
             Tensor images = spec.Kind switch
             {
-                MetricKind.Full => generator.Full(z, spec.Size),
-                MetricKind.Up => generator.Upsampled(z, spec.Size),
-                _ => generator.Patches(z, transforms!.narrow(0, start, n).to(generator.Device)),
+                MetricKind.Full => generator.Full(z, spec.Size, classes),
+                MetricKind.Up => generator.Upsampled(z, spec.Size, classes),
+                _ => generator.Patches(z, transforms!.narrow(0, start, n).to(generator.Device), classes),
             };
             images = FeatureExtractors.Quantize(images);
             if (spec.Kind == MetricKind.Subpatch)
@@ -181,14 +203,29 @@ public sealed class MetricRunner(IFeatureExtractor detector, MetricOptions optio
         return stats;
     }
 
+    /// <summary>
+    /// The fakes' classes [n] with <see cref="MetricOptions.Classes"/> (else null): all k for one class; otherwise the classes
+    /// of uniformly random real items, drawn from the latent stream so a resumed pass draws the same.
+    /// </summary>
+    Tensor? FakeClasses(MetricSpec spec, int resolution, long n, torch.Generator gen)
+    {
+        if (options.Classes is not { } selection) return null;
+        if (selection.Class is int k) return full(n, k, int64);
+        var labels = Dataset(spec, resolution).ItemLabels;
+        return torch.tensor(labels).index_select(0, randint(0, labels.Length, [n], generator: gen));
+    }
+
+    /// <summary>The metric label with the class the reals are filtered to, if any (cache names, progress).</summary>
+    string RealsLabel(MetricSpec spec) => spec.Label + options.Classes?.RealsSuffix;
+
     (int Count, string Describe) RealItems(MetricSpec spec, int resolution)
     {
-        var (source, dataset) = Dataset(spec, resolution);
-        int count = spec.PatchLike ? options.Num : Math.Min(options.Num, dataset.Count);
+        var (source, _, items, _) = Dataset(spec, resolution);
+        int count = spec.PatchLike ? options.Num : Math.Min(options.Num, items.Length);
         var fingerprint = Fingerprint(source);
         var describe = JsonSerializer.Serialize(new
         {
-            version = 1, source = source.Location, fingerprint, metric = spec.Label, resolution, count, options.XFlip, options.Seed,
+            version = 1, source = source.Location, fingerprint, metric = RealsLabel(spec), resolution, count, options.XFlip, options.Seed,
             detector = detector.Name,
         });
         return (count, describe);
@@ -219,42 +256,58 @@ public sealed class MetricRunner(IFeatureExtractor detector, MetricOptions optio
 
     static string Fingerprint(ImageSource source) => Hash(string.Join("\n", source.Images.Select(i => $"{i.Path}\t{i.Width}\t{i.Height}")));
 
-    readonly Dictionary<string, (ImageSource, ImageDataset)> datasets = [];
+    /// <summary>A metric's reals: the dataset, the items the metric walks (all, or one class's) and every item's class (empty when unlabelled).</summary>
+    sealed record Reals(ImageSource Source, ImageDataset Dataset, int[] Items, long[] ItemLabels);
 
-    (ImageSource Source, ImageDataset Dataset) Dataset(MetricSpec spec, int p)
+    readonly Dictionary<string, Reals> datasets = [];
+
+    Reals Dataset(MetricSpec spec, int p)
     {
         string key = spec.Kind is MetricKind.Full or MetricKind.Up ? $"full{spec.Size}" : spec.Label;
         if (datasets.TryGetValue(key, out var cached)) return cached;
-        (ImageSource, ImageDataset) made;
+        ImageDataset made;
         if (spec.Kind is MetricKind.Full or MetricKind.Up)
         {
             if (spec.Size < p) throw new AnyResException($"{spec.Label}: R = {spec.Size} is below the generator's resolution {p}");
             // R = p: the LR training set; R > p: the HR set, random square crop, Lanczos to R (spec §9).
             var source = spec.Size == p ? lowRes ?? highRes : highRes;
             if (source is null) throw new AnyResException($"{spec.Label} needs {(spec.Size == p ? "--data" : "--data-hr")}");
-            made = (source, new LowResDataset(source, new LowResDatasetOptions { Size = spec.Size, XFlip = options.XFlip }));
+            made = new LowResDataset(source, new LowResDatasetOptions { Size = spec.Size, XFlip = options.XFlip }, labels: Labels(source));
         }
         else
         {
             if (spec.Size != p) throw new AnyResException($"{spec.Label}: the patch size P must equal the generator's resolution {p}");
             if (highRes is null) throw new AnyResException($"{spec.Label} needs --data-hr");
             var (max, min) = spec.Scales;
-            made = (highRes, new PatchDataset(highRes, new PatchDatasetOptions { Size = spec.Size, ScaleMax = max, ScaleMin = min, XFlip = options.XFlip }));
+            made = new PatchDataset(highRes, new PatchDatasetOptions { Size = spec.Size, ScaleMax = max, ScaleMin = min, XFlip = options.XFlip }, labels: Labels(highRes));
         }
-        datasets[key] = made;
-        return made;
+        var all = Enumerable.Range(0, made.Count).ToArray();
+        long[] itemLabels = made.Labels is null ? [] : all.Select(i => (long)made.Label(i)).ToArray();
+        var items = options.Classes?.Class is int k ? all.Where(i => itemLabels[i] == k).ToArray() : all;
+        return datasets[key] = new Reals(made.Source, made, items, itemLabels);
+    }
+
+    /// <summary>With <see cref="MetricOptions.Classes"/>: the source's labels, which must be the network's classes.</summary>
+    ClassLabels? Labels(ImageSource source)
+    {
+        if (options.Classes is not { } selection) return null;
+        var labels = ClassLabels.Read(source);
+        if (labels.Count != selection.Count || selection.Names is { } names && !labels.Names.SequenceEqual(names))
+            throw AnyResException.ForFile(source.Location, $"has classes {ClassLabels.NamesJson(labels.Names)}, the network "
+                + (selection.Names is { } n ? ClassLabels.NamesJson(n) : $"{selection.Count} classes"));
+        return labels;
     }
 
     /// <summary>The i-th real: full images walk the (mirrored) dataset in order; patches cycle through it in seeded order.</summary>
     (RgbImage Image, PatchTransform? Transform) RealItem(MetricSpec spec, int p, int i)
     {
-        var (_, dataset) = Dataset(spec, p);
+        var (_, dataset, items, _) = Dataset(spec, p);
         var rng = new SampleRng(options.Seed, i, 1);
-        if (dataset is LowResDataset lr) return (lr.Get(i, rng), null);
+        if (dataset is LowResDataset lr) return (lr.Get(items[i], rng), null);
         var patches = (PatchDataset)dataset;
-        int epoch = i / patches.Count, within = i % patches.Count;
-        var order = Permutation(patches.Count, options.Seed + (ulong)epoch);
-        var sample = patches.Get(order[within], rng);
+        int epoch = i / items.Length, within = i % items.Length;
+        var order = Permutation(items.Length, options.Seed + (ulong)epoch);
+        var sample = patches.Get(items[order[within]], rng);
         return (sample.Image, sample.Transform);
     }
 

@@ -13,29 +13,45 @@ namespace AnyRes.Synthesis;
 /// </summary>
 public sealed class GeneratorTiles : ITileSynthesizer
 {
-    readonly torch.Tensor? c;   // one-hot [1, CDim], or null for unconditional networks
+    readonly torch.Tensor? c;   // one-hot [1 or B, CDim], or null for unconditional networks (and per-call classes)
 
     public Generator G { get; }
     public int TileSize => G.ImgResolution;
     public int Channels => G.Options.ImgChannels;
     public torch.Device Device { get; }
 
-    /// <summary>The class rendered by a conditional network (null when unconditional).</summary>
+    /// <summary>The class rendered by a conditional network (null when unconditional or given per call).</summary>
     public int? ClassIndex { get; }
+    /// <summary>The checkpoint's class names in index order (saved by conditional training), or null.</summary>
+    public IReadOnlyList<string>? ClassNames { get; init; }
 
-    public GeneratorTiles(Generator g, int? classIndex = null)
+    /// <param name="classPerCall">A conditional network without a class of its own: each call's rows get theirs through
+    /// <see cref="WithClasses"/> (metrics per class and over all classes).</param>
+    public GeneratorTiles(Generator g, int? classIndex = null, bool classPerCall = false)
     {
         G = g;
         G.eval();
         Device = G.parameters().First().device;
         if (G.CDim > 0)
         {
-            if (classIndex is not int k) throw new AnyResException($"the network is conditional on {G.CDim} classes: pass --class 0..{G.CDim - 1}");
-            if (k < 0 || k >= G.CDim) throw new AnyResException($"--class {k} is out of range: the network has classes 0..{G.CDim - 1}");
-            c = torch.nn.functional.one_hot(torch.tensor(new long[] { k }, device: Device), G.CDim).to(torch.float32).DetachFromDisposeScope();
-            ClassIndex = k;
+            if (classIndex is int k)
+            {
+                if (k < 0 || k >= G.CDim) throw new AnyResException($"--class {k} is out of range: the network has classes 0..{G.CDim - 1}");
+                c = torch.nn.functional.one_hot(torch.tensor(new long[] { k }, device: Device), G.CDim).to(torch.float32).DetachFromDisposeScope();
+                ClassIndex = k;
+            }
+            else if (!classPerCall) throw new AnyResException($"the network is conditional on {G.CDim} classes: pass --class 0..{G.CDim - 1}");
         }
         else if (classIndex is not null) throw new AnyResException("--class given but the network is unconditional");
+    }
+
+    GeneratorTiles(GeneratorTiles of, torch.Tensor c) => (G, Device, ClassNames, this.c) = (of.G, of.Device, of.ClassNames, c);
+
+    /// <summary>The same network rendering row i of every call as class <paramref name="classes"/>[i] (indices [B], or [1] for all rows).</summary>
+    public GeneratorTiles WithClasses(torch.Tensor classes)
+    {
+        if (G.CDim == 0) throw new AnyResException("classes given but the network is unconditional");
+        return new(this, torch.nn.functional.one_hot(classes.to(torch.int64).to(Device), G.CDim).to(torch.float32));
     }
 
     /// <summary>
@@ -43,14 +59,14 @@ public sealed class GeneratorTiles : ITileSynthesizer
     /// present (the one to sample from), else G. <paramref name="className"/> is a class name of the checkpoint's class table
     /// (saved by conditional training) or a class index.
     /// </summary>
-    public static GeneratorTiles Load(string path, torch.Device device, string? className = null)
+    public static GeneratorTiles Load(string path, torch.Device device, string? className = null, bool classPerCall = false)
     {
         var networks = NetworkCheckpoint.Load(path, device);
         var g = networks.G_ema ?? networks.G ?? throw AnyResException.ForFile(path, "holds no generator (G or G_ema)");
         var names = networks.Metadata.TryGetValue(ClassLabels.MetadataKey, out var json) ? ClassLabels.ParseNames(json, path) : null;
         if (className is not null && g.CDim == 0) throw new AnyResException("--class given but the network is unconditional");
         int? classIndex = className is null ? null : ClassLabels.Resolve(className, names, g.CDim, path);
-        return new GeneratorTiles(g, classIndex);
+        return new GeneratorTiles(g, classIndex, classPerCall) { ClassNames = names };
     }
 
     /// <summary>

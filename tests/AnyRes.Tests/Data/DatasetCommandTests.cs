@@ -82,4 +82,23 @@ public class DatasetCommandTests
         Assert.Single(stderr.Trim().Split('\n'));
         Assert.Contains("4 images without a label: 00-earth-discs/synth_00002.png", stderr);
     }
+
+    [Fact]
+    public void Inspect_cond_prints_a_short_side_histogram_per_class()
+    {
+        using var dir = new TempDir();
+        foreach (var (name, w, h) in new[] { ("a/1.png", 45, 50), ("a/2.png", 60, 47), ("a/3.png", 130, 100), ("b/1.png", 300, 70) })
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(dir[name])!);
+            File.WriteAllBytes(dir[name], TestData.Encode(TestData.Smooth(w, h), SKEncodedImageFormat.Png));
+        }
+        var (code, stdout, stderr) = Run("dataset", "inspect", dir.Path, "--size", "32", "--cond");
+        Assert.True(code == 0, stderr);
+        // Class a: short sides 45, 47 (bin 0-63) and 100 (64-127); class b: 70 (64-127); then the histogram of all images.
+        // The flag keeps the smallest image: 32/45 = 0.71111 rounds up to 0.7112 (p/0.7112 = 44.994; 0.7111 would exclude it).
+        Assert.Contains("--scale-max 0.7112 ", stdout);
+        using (var source = ImageSource.Open(dir.Path, useCache: false))
+            Assert.Empty(new PatchDataset(source, new PatchDatasetOptions { Size = 32, ScaleMax = 0.7112 }).Excluded);
+        Assert.Matches(@"\n +0 a +3 images[^\n]*\n +0-63 +2  #+\n +64-127 +1  #+\n +1 b +1 images[^\n]*\n +64-127 +1  #+\nshort side  histogram\n +0-63 +2  #+\n +64-127 +2  #+\n", stdout.ReplaceLineEndings("\n"));
+    }
 }

@@ -15,14 +15,14 @@ public class MetricResumeTests
         public int ZDim => 4;
         public Device Device => CPU;
         public string Identity => "latent-images";
-        public Tensor Patches(Tensor z, Tensor transforms)
+        public Tensor Patches(Tensor z, Tensor transforms, Tensor? classes = null)
         {
             var ramp = linspace(-1, 1, Resolution).view(1, 1, 1, -1);
             var tone = (z[.., ..3] + transforms[.., 0, 0].unsqueeze(1)).view(-1, 3, 1, 1);
             return (tone + ramp * z[.., 3].view(-1, 1, 1, 1)).tanh().expand(-1, 3, Resolution, Resolution).contiguous();
         }
-        public Tensor Full(Tensor z, int size) => throw new NotSupportedException();
-        public Tensor Upsampled(Tensor z, int size) => throw new NotSupportedException();
+        public Tensor Full(Tensor z, int size, Tensor? classes = null) => throw new NotSupportedException();
+        public Tensor Upsampled(Tensor z, int size, Tensor? classes = null) => throw new NotSupportedException();
     }
 
     /// <summary>Channel means and deviations; throws on the given call to simulate a crash.</summary>

@@ -16,7 +16,7 @@ public class PatchPairingTests
         public Device Device => CPU;
         public string Identity => "recording";
 
-        public Tensor Patches(Tensor z, Tensor transforms)
+        public Tensor Patches(Tensor z, Tensor transforms, Tensor? classes = null)
         {
             Transforms.Add(transforms.clone().DetachFromDisposeScope());
             var images = rand(z.shape[0], 3, Resolution, Resolution) * 2 - 1;
@@ -24,8 +24,8 @@ public class PatchPairingTests
             return images;
         }
 
-        public Tensor Full(Tensor z, int size) => throw new NotSupportedException();
-        public Tensor Upsampled(Tensor z, int size) => throw new NotSupportedException();
+        public Tensor Full(Tensor z, int size, Tensor? classes = null) => throw new NotSupportedException();
+        public Tensor Upsampled(Tensor z, int size, Tensor? classes = null) => throw new NotSupportedException();
     }
 
     /// <summary>Sees every image it is given; features = per-channel means (cheap).</summary>
