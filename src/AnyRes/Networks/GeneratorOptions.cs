@@ -50,8 +50,11 @@ public sealed record GeneratorOptions
     public int LreluUpsampling { get; init; } = 2;       // rate of the nonlinearity relative to the layer's rate
     public bool UseRadialFilters { get; init; } = false; // stylegan3-r: jinc down filters in non-critical layers
     public double? ConvClamp { get; init; } = 256;
-    /// <summary>train.py: 0.5^(batch / 20k) with batch 32.</summary>
-    public double MagnitudeEmaBeta { get; init; } = Math.Pow(0.5, 32 / (20 * 1e3));
+    /// <summary>train.py's value for its default batch of 32 (<see cref="MagnitudeEmaBetaFor"/>).</summary>
+    public double MagnitudeEmaBeta { get; init; } = MagnitudeEmaBetaFor(32);
+
+    /// <summary>train.py: the magnitude EMAs have a half-life of 20k images, so β = 0.5^(batch / 20k) per iteration.</summary>
+    public static double MagnitudeEmaBetaFor(int batch) => Math.Pow(0.5, batch / 20e3);
 
     // Any-resolution additions (spec 5.2).
     public TrainingMode TrainingMode { get; init; } = TrainingMode.Global;

@@ -24,8 +24,7 @@ public static class Rendering
     public static void RenderPng(ITileSynthesizer synthesizer, torch.Tensor ws, CanvasView view, string path, RenderOptions? options = null)
     {
         options ??= new RenderOptions();
-        if (view.PixelCount > options.MaxPixels)   // before creating the file
-            throw new AnyResException($"output {view.Width}x{view.Height} = {view.PixelCount} pixels exceeds the limit of {options.MaxPixels} (--max-pixels)");
+        options.CheckSize(view);   // before creating the file
         AtomicFile.Write(path, stream =>
         {
             using var png = new PngWriter(stream, view.Width, view.Height, synthesizer.Channels);
@@ -51,10 +50,8 @@ public static class Rendering
                                   RenderOptions? options = null, Action<int, int>? frameDone = null)
     {
         options ??= new RenderOptions();
-        if (zoom.Frames < 1) throw new AnyResException($"need at least one frame, got {zoom.Frames}");
         if (!(framesPerSecond > 0)) throw new AnyResException($"frames per second must be positive, got {framesPerSecond}");
-        if (zoom.View(0).PixelCount > options.MaxPixels)
-            throw new AnyResException($"frame {zoom.Width}x{zoom.Height} exceeds the limit of {options.MaxPixels} pixels (--max-pixels)");
+        options.CheckSize(zoom.View(0));   // every frame has the same size; View(0) also checks the frame count
         if (output.EndsWith(".gif", StringComparison.OrdinalIgnoreCase))
         {
             int delay = (int)Math.Round(100 / framesPerSecond);

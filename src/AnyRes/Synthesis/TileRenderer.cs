@@ -15,6 +15,13 @@ public sealed record RenderOptions
     public long MaxPixels { get; init; } = 1L << 28;
     /// <summary>Checked before every forward: a cancelled render (e.g. a closed web request) stops within one tile batch.</summary>
     public CancellationToken Cancellation { get; init; }
+
+    /// <summary>Refuses <paramref name="view"/> when it has more pixels than <see cref="MaxPixels"/> (before anything is written).</summary>
+    public void CheckSize(CanvasView view)
+    {
+        if (view.PixelCount > MaxPixels)
+            throw new AnyResException($"output {view.Width}x{view.Height} = {view.PixelCount} pixels exceeds the limit of {MaxPixels} pixels (--max-pixels)");
+    }
 }
 
 /// <summary>
@@ -29,8 +36,7 @@ public static class TileRenderer
     {
         options ??= new RenderOptions();
         if (options.TileBatch < 1) throw new AnyResException($"tile batch must be at least 1, got {options.TileBatch}");
-        if (view.PixelCount > options.MaxPixels)
-            throw new AnyResException($"output {view.Width}x{view.Height} = {view.PixelCount} pixels exceeds the limit of {options.MaxPixels} (--max-pixels)");
+        options.CheckSize(view);
         if (ws.shape[0] != 1) throw new ArgumentException($"ws must hold one latent (leading dimension 1), got {ws.shape[0]}");
         int p = synthesizer.TileSize, channels = synthesizer.Channels, width = view.Width;
         var grid = new TileGrid(view.Width, view.Height, p);

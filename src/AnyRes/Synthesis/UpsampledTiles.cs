@@ -1,4 +1,4 @@
-using AnyRes.Training;
+using AnyRes.Ops;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -17,7 +17,7 @@ public sealed class UpsampledTiles(GeneratorTiles tiles, Func<Tensor, Tensor, Te
     /// <summary>SG3's band-limited affine warp (images [B,C,p,p], mats [B,3,3]) → images with z(q) = x(mat⁻¹ q); the mask is not needed.</summary>
     public static Tensor BandLimitedWarp(Tensor images, Tensor mats)
     {
-        var (image, mask) = TeacherWarp.Apply(images, mats);
+        var (image, mask) = AffineWarp.Apply(images, mats);
         mask.Dispose();
         return image;
     }

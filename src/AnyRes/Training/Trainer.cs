@@ -2,6 +2,7 @@ using AnyRes.Features;
 using AnyRes.Core;
 using AnyRes.Data;
 using AnyRes.Networks;
+using AnyRes.Ops;
 using TorchSharp;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
@@ -205,10 +206,10 @@ public sealed class Trainer : IDisposable
     {
         if (_o.TeacherMode == "inverse")
         {
-            var (crop, mask) = TeacherWarp.ApplyBatch(student, torch.linalg.inv(transform));
+            var (crop, mask) = AffineWarp.ApplyBatch(student, torch.linalg.inv(transform));
             return (MaskedLoss.L1(crop, teacher, mask), Perceptual(crop, teacher, mask));
         }
-        var (teacherCrop, _) = TeacherWarp.ApplyBatch(teacher, transform);
+        var (teacherCrop, _) = AffineWarp.ApplyBatch(teacher, transform);
         var ones = torch.ones_like(student[.., ..1]);   // forward mode: the mask is forced to ones
         return (MaskedLoss.L1(student, teacherCrop, ones), Perceptual(student, teacherCrop, ones));
     }

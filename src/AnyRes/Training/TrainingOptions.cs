@@ -85,7 +85,7 @@ public sealed record TrainingOptions
     [JsonIgnore] public int Resolution => GSize ?? DataResolution ?? 256;
     [JsonIgnore] public double EmaKimg => Ema ?? Batch * 10 / 32.0;   // G EMA half-life
     [JsonIgnore] public double? EmaRampup => Teacher is null ? 0.05 : null;   // no ramp-up when fine-tuning from a teacher
-    [JsonIgnore] public double MagnitudeEmaBeta => Math.Pow(0.5, Batch / 20e3);
+    [JsonIgnore] public double MagnitudeEmaBeta => GeneratorOptions.MagnitudeEmaBetaFor(Batch);
 
     public const int DRegInterval = 16;                  // lazy R1
 

@@ -1,16 +1,17 @@
 using AnyRes.Data;
+using AnyRes.Ops;
 using AnyRes.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
 
-namespace AnyRes.Tests.Training;
+namespace AnyRes.Tests.Ops;
 
-public class TeacherWarpTests
+public class AffineWarpTests
 {
     const double Atol = 1e-4, Rtol = 1e-3;   // fixtures README: the warp
 
-    static TeacherWarp.Design DesignOf(Fixture f) => new(
+    static AffineWarp.Design DesignOf(Fixture f) => new(
         A: (int)f.Args["a"]!, Amax: (int)f.Args["amax"]!, Aflt: (int)f.Args["aflt"]!, Up: (int)f.Args["up"]!,
         CutoffIn: (double)f.Args["cutoff_in"]!, CutoffOut: (double)f.Args["cutoff_out"]!);
 
@@ -21,7 +22,7 @@ public class TeacherWarpTests
     public void Filter_matches_the_spec_test_values(double s, double centre, double right1, double right7)
     {
         using var mat = tensor(new float[] { (float)s, 0, 0.1f, 0, (float)s, -0.2f, 0, 0, 1 }, new long[] { 3, 3 });
-        using var filter = TeacherWarp.Filter2d(mat).to(float64);
+        using var filter = AffineWarp.Filter2d(mat).to(float64);
         Assert.Equal(new long[] { 127, 127 }, filter.shape);
         Assert.Equal(1.0, filter.sum().item<double>(), 5);
         Assert.Equal(centre, filter[63, 63].item<double>(), 5);
@@ -37,9 +38,9 @@ public class TeacherWarpTests
         // Sets that keep the first sample's filter (aux.*, debugging values) are compared there first: a failure then says
         // whether the filter design or the warp differs.
         if (f.Aux("bandlimit_filter_0") is { } expectedFilter)
-            Close.Assert(TeacherWarp.Filter2d(f["in.transform"][0], DesignOf(f)), expectedFilter, Atol, Rtol, "band-limit filter");
+            Close.Assert(AffineWarp.Filter2d(f["in.transform"][0], DesignOf(f)), expectedFilter, Atol, Rtol, "band-limit filter");
         var x = f["in.gen_img"].clone().requires_grad_(true);
-        var (crop, mask) = TeacherWarp.ApplyBatch(x, torch.linalg.inv(f["in.transform"]), DesignOf(f));
+        var (crop, mask) = AffineWarp.ApplyBatch(x, torch.linalg.inv(f["in.transform"]), DesignOf(f));
         Close.Assert(crop, f["out.crop"], Atol, Rtol, "crop");
         AssertMaskClose(mask.expand_as(crop), f["out.mask"], "mask");
         var l1 = MaskedLoss.L1(crop, f["in.teacher_img"], mask);
@@ -50,7 +51,7 @@ public class TeacherWarpTests
         // teacher_mode='forward' (the same warp with the patch transform itself), where a set records it.
         if (f.Aux("forward_mode_crop") is { } forwardCrop && f.Aux("forward_mode_mask") is { } forwardMask)
         {
-            var (fCrop, fMask) = TeacherWarp.ApplyBatch(f["in.teacher_img"], f["in.transform"], DesignOf(f));
+            var (fCrop, fMask) = AffineWarp.ApplyBatch(f["in.teacher_img"], f["in.transform"], DesignOf(f));
             Close.Assert(fCrop, forwardCrop, Atol, Rtol, "forward-mode crop");
             AssertMaskClose(fMask.expand_as(fCrop), forwardMask, "forward-mode mask");
         }
@@ -79,7 +80,7 @@ public class TeacherWarpTests
         var transforms = PatchTransform.Stack(new[] { PatchTransform.FromCrop(5, 17, 36, 97.5), PatchTransform.FromCrop(126, 130, 36, 288) });
         // Sample 0 in the inverse-mode direction (mat = T), sample 1 in the forward-mode direction (mat = T⁻¹).
         var mats = torch.stack(new[] { transforms[0], torch.linalg.inv(transforms[1]) });
-        var (z, m) = TeacherWarp.Apply(x, mats);
+        var (z, m) = AffineWarp.Apply(x, mats);
         for (int i = 0; i < 2; i++)
         {
             var (zi, mi) = Direct(x[i..(i + 1)], mats[i]);
@@ -94,7 +95,7 @@ public class TeacherWarpTests
     {
         using var x = torch.zeros(1, 3, 64, 64);
         using var mat = tensor(new float[] { 0.8f, 0.6f, 0, -0.6f, 0.8f, 0, 0, 0, 1 }, new long[] { 1, 3, 3 });
-        Assert.Throws<ArgumentException>(() => TeacherWarp.Apply(x, mat));
+        Assert.Throws<ArgumentException>(() => AffineWarp.Apply(x, mat));
     }
 
     static (Tensor, Tensor) Direct(Tensor x, Tensor mat)

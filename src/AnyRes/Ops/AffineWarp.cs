@@ -2,7 +2,7 @@ using TorchSharp;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
 
-namespace AnyRes.Training;
+namespace AnyRes.Ops;
 
 /// <summary>
 /// SG3's band-limited affine warp (<c>metrics/equivariance.py::apply_affine_transformation</c>, spec §7), batched over samples:
@@ -15,7 +15,7 @@ namespace AnyRes.Training;
 /// operator, evaluated by two batched matmuls instead of a 127×127 convolution over a 4× image.
 /// </para>
 /// </summary>
-public static class TeacherWarp
+public static class AffineWarp
 {
     /// <summary>Filter design arguments of <c>construct_affine_bandlimit_filter</c> (reference defaults).</summary>
     public sealed record Design(
