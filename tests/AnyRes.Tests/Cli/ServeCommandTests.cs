@@ -2,7 +2,7 @@ using AnyRes.Cli;
 using AnyRes.Cli.Commands;
 using AnyRes.Web;
 
-namespace AnyRes.Tests.Web;
+namespace AnyRes.Tests.Cli;
 
 /// <summary>anyres serve's refusals (in-process); serving itself is tested in tests/AnyRes.Web.Tests.</summary>
 [Collection("Console")]

@@ -1,10 +1,11 @@
+using AnyRes.Tests.Data;
 using System.CommandLine;
 using AnyRes.Cli;
 using AnyRes.Cli.Commands;
 using AnyRes.Data;
 using SkiaSharp;
 
-namespace AnyRes.Tests.Data;
+namespace AnyRes.Tests.Cli;
 
 /// <summary>The dataset verbs end to end (in-process): output lines, exit codes, no stack traces.</summary>
 [Collection("Console")]

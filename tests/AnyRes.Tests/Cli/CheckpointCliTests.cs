@@ -4,7 +4,7 @@ using AnyRes.Cli.Commands;
 using AnyRes.Networks;
 using static TorchSharp.torch;
 
-namespace AnyRes.Tests.Networks;
+namespace AnyRes.Tests.Cli;
 
 [Collection("Console")]
 public class CheckpointCliTests

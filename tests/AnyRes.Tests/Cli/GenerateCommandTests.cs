@@ -1,7 +1,7 @@
 using AnyRes.Cli.Commands;
 using AnyRes.Core;
 
-namespace AnyRes.Tests.Synthesis;
+namespace AnyRes.Tests.Cli;
 
 public class GenerateCommandTests
 {

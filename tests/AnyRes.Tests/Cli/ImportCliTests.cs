@@ -1,9 +1,10 @@
+using AnyRes.Tests.Networks;
 using AnyRes.Cli;
 using AnyRes.Cli.Commands;
 using AnyRes.Networks;
 using SkiaSharp;
 
-namespace AnyRes.Tests.Networks;
+namespace AnyRes.Tests.Cli;
 
 /// <summary>anyres import, and other verbs given a .pkl, end to end (in-process).</summary>
 [Collection("Console"), Trait("Category", "Import")]

@@ -4,7 +4,7 @@ using AnyRes.Cli.Commands;
 using AnyRes.Networks;
 using SkiaSharp;
 
-namespace AnyRes.Tests.Synthesis;
+namespace AnyRes.Tests.Cli;
 
 /// <summary>generate and zoom end to end (in-process) on a saved tiny random-init generator.</summary>
 [Collection("Console")]
