@@ -1,6 +1,7 @@
 using System.CommandLine;
 using AnyRes.Core;
 using AnyRes.Networks;
+using AnyRes.Training;
 using TorchSharp;
 
 namespace AnyRes.Cli.Commands;
@@ -30,9 +31,7 @@ public static class InitCommand
             torch.manual_seed(result.GetValue(seed));
             using var G = new Generator(gOptions);
             using var G_ema = new Generator(gOptions);
-            var source = G.state_dict();
-            using (torch.no_grad())
-                foreach (var (key, t) in G_ema.state_dict()) t.copy_(source[key]);
+            TrainingNetworks.CopyByName(G, G_ema);   // as at the start of training
             using var D = new Discriminator(dOptions);
             NetworkCheckpoint.Save(path, G, G_ema, D, new Dictionary<string, string> { ["anyres.init"] = $"cfg={c} size={s} seed={result.GetValue(seed)}" });
             Console.WriteLine($"wrote {path}: G/G_ema {gOptions.Cfg} {s}x{s} ({gOptions.TrainingMode}), D {s}x{s}");
