@@ -33,8 +33,8 @@ public static class TrainBench
         var root = Path.Combine(Path.GetTempPath(), $"anyres-trainbench-{Environment.ProcessId}-{name}");
         var baseOptions = name switch
         {
-            "tiny" => TrainingOptions.Preset("tiny", TrainStage.Patch),
-            "sg3t256" => TrainingOptions.Preset("paper", TrainStage.Patch) with { Gpus = 1, BatchGpu = 4, Workers = 2 },
+            "tiny" => TrainingOptions.Preset("tiny", TrainingMode.Patch),
+            "sg3t256" => TrainingOptions.Preset("paper", TrainingMode.Patch) with { Gpus = 1, BatchGpu = 4, Workers = 2 },
             _ => throw new ArgumentException($"unknown config {name}"),
         };
         int p = baseOptions.Resolution;
@@ -43,7 +43,7 @@ public static class TrainBench
         if (!Directory.Exists(hr)) SynthImages.WriteSet(hr, 4, 4 * p, 8 * p, 2);
 
         // A stage-1 checkpoint of the same configuration as the teacher (random weights: speed does not depend on them).
-        var stage1Options = baseOptions with { TrainingMode = TrainStage.Global, Data = lr, Teacher = null };
+        var stage1Options = baseOptions with { TrainingMode = TrainingMode.Global, Data = lr, Teacher = null };
         var teacherPath = Path.Combine(root, "teacher.safetensors");
         using (var nets = TrainingNetworks.Fresh(stage1Options, torch.CPU))
             NetworkCheckpoint.Save(teacherPath, nets.G, nets.G_ema, nets.D);

@@ -120,9 +120,9 @@ public static class DemoCommand
 
         // 2. Stage 1 (global) then stage 2 (patches, teacher = stage 1), each stopped by its share of the budget.
         var trainingStart = clock.Elapsed;
-        var trained1 = Train(TrainingOptions.Preset("tiny", TrainStage.Global) with { Data = data, Outdir = runs, Seed = s.Seed, Kimg = 100_000 },
+        var trained1 = Train(TrainingOptions.Preset("tiny", TrainingMode.Global) with { Data = data, Outdir = runs, Seed = s.Seed, Kimg = 100_000 },
             Math.Max(60, SecondsLeft()) * Stage1Share, device, "stage 1 (global)", Say);
-        var trained2 = Train(TrainingOptions.Preset("tiny", TrainStage.Patch) with
+        var trained2 = Train(TrainingOptions.Preset("tiny", TrainingMode.Patch) with
         {
             Data = data, DataHr = data, Teacher = trained1, Outdir = runs, Seed = s.Seed, Kimg = 100_000,
             ScaleMax = 64.0 / 128, ScaleMappingMin = 1, ScaleMappingMax = 768 / 64,

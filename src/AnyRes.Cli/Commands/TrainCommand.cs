@@ -1,3 +1,4 @@
+using AnyRes.Networks;
 using System.CommandLine;
 using System.Reflection;
 using System.Text.Json;
@@ -48,14 +49,14 @@ public static class TrainCommand
     {
         var train = new Command("train", "Train a generator: stage 1 ('global', fixed resolution) or stage 2 ('patch', continuous-scale patches with a frozen teacher). "
             + "Training returns large freed blocks to the system (resident memory stays near what is in use); ANYRES_HEAP=reuse keeps them instead: ~30 % faster at 256 px, but resident memory creeps (docs/training.md).");
-        foreach (var stage in new[] { TrainStage.Global, TrainStage.Patch }) train.Subcommands.Add(Stage(stage));
+        foreach (var stage in new[] { TrainingMode.Global, TrainingMode.Patch }) train.Subcommands.Add(Stage(stage));
         return train;
     }
 
-    static Command Stage(TrainStage stage)
+    static Command Stage(TrainingMode stage)
     {
-        var name = stage == TrainStage.Global ? "global" : "patch";
-        var command = new Command(name, stage == TrainStage.Global
+        var name = stage == TrainingMode.Global ? "global" : "patch";
+        var command = new Command(name, stage == TrainingMode.Global
             ? "Stage 1: a StyleGAN3 on the LR dataset at the generator's resolution."
             : "Stage 2: patch training from a stage-1 teacher on LR images and HR patches at continuous scales.");
         var preset = new Option<string>("--preset") { Description = "paper (the train.sh values), tiny (a CPU run of minutes) or cpu (a provisional CPU recipe of hours, bench/recipe.md)", DefaultValueFactory = _ => "paper" };

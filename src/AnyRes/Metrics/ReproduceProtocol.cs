@@ -1,3 +1,4 @@
+using AnyRes.Networks;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
@@ -50,8 +51,8 @@ public sealed class ReproduceProtocol(ReproduceSettings settings, torch.Device d
         }
         Phase("split", () => Split());
         var (p, mappingMax) = CheckData();
-        var stage1 = settings.Stage1From is { } from ? ReuseStage1(from) : Train("stage1", Options(TrainStage.Global, null, mappingMax), ReproduceSettings.Stage1Share, cancel);
-        var stage2 = Train("stage2", Options(TrainStage.Patch, stage1, mappingMax), ReproduceSettings.Stage2Share, cancel);
+        var stage1 = settings.Stage1From is { } from ? ReuseStage1(from) : Train("stage1", Options(TrainingMode.Global, null, mappingMax), ReproduceSettings.Stage1Share, cancel);
+        var stage2 = Train("stage2", Options(TrainingMode.Patch, stage1, mappingMax), ReproduceSettings.Stage2Share, cancel);
         Phase("metrics", () => Features(stage1, stage2, p, cancel));
         Phase("figure", () => Figure(stage1, stage2, p));
         Phase("report", () => AtomicFile.WriteAllText(ResultsPath, ReproduceReport.Markdown(settings, _state, Rows(p), p, ImagesIn(TrainDir), ImagesIn(HeldOutDir))));
@@ -121,7 +122,7 @@ public sealed class ReproduceProtocol(ReproduceSettings settings, torch.Device d
     /// <summary>Refuses data the protocol cannot use before any training: p, and the largest zoom the training data holds.</summary>
     (int P, int MappingMax) CheckData()
     {
-        var preset = TrainingOptions.Preset(settings.Preset, TrainStage.Patch);
+        var preset = TrainingOptions.Preset(settings.Preset, TrainingMode.Patch);
         int p = preset.Resolution;
         var train = ImagesIn(TrainDir);
         var heldOut = ImagesIn(HeldOutDir);
@@ -132,11 +133,11 @@ public sealed class ReproduceProtocol(ReproduceSettings settings, torch.Device d
         return (p, Math.Max(2, (int)Math.Ceiling(train.Max(i => Math.Max(i.Width, i.Height)) / (double)p)));
     }
 
-    TrainingOptions Options(TrainStage stage, string? teacher, int mappingMax)
+    TrainingOptions Options(TrainingMode stage, string? teacher, int mappingMax)
     {
         var options = TrainingOptions.Preset(settings.Preset, stage) with
         {
-            Data = TrainDir, DataHr = stage == TrainStage.Patch ? TrainDir : null, Teacher = teacher, Outdir = Path.Combine(_out, "runs"),
+            Data = TrainDir, DataHr = stage == TrainingMode.Patch ? TrainDir : null, Teacher = teacher, Outdir = Path.Combine(_out, "runs"),
             Seed = settings.Seed, Kimg = 1e6,   // stopped by time
             ScaleMappingMax = mappingMax, ScaleConditioning = settings.ScaleConditioning,
         };

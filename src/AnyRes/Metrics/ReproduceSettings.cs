@@ -49,7 +49,7 @@ public sealed record ReproduceSettings
         if (!(Hours > 0 && Hours <= 1000)) throw new AnyResException($"--hours {Hours.ToString(CultureInfo.InvariantCulture)}: expected a positive number of hours (at most 1000)");
         if (Num is < 8) throw new AnyResException($"--num {Num}: need at least 8 patches per band (the spread takes halves)");
         if (Rounds < 2) throw new AnyResException($"--rounds {Rounds}: the spread needs at least 2 rounds");
-        _ = TrainingOptions.Preset(Preset, TrainStage.Global);   // names the preset in one line if unknown
+        _ = TrainingOptions.Preset(Preset, TrainingMode.Global);   // names the preset in one line if unknown
     }
 
     /// <summary>Everything that decides the results; a re-run with the same --out must match it to continue.</summary>

@@ -41,7 +41,7 @@ public sealed class Trainer : IDisposable
     public Adam OptD { get; }
     public TrainingCounters Counters { get; } = new();
     public TickStats Stats { get; } = new();
-    bool Patch => _o.TrainingMode == TrainStage.Patch;
+    bool Patch => _o.TrainingMode == TrainingMode.Patch;
     SynthesisInput360? Panorama => Nets.G.synthesis.input as SynthesisInput360;
 
     public Trainer(TrainingOptions o, Device device, TrainingNetworks nets, BatchLoader loader, IPerceptualDistance? perceptual)

@@ -5,7 +5,6 @@ using AnyRes.Networks;
 
 namespace AnyRes.Training;
 
-public enum TrainStage { Global, Patch }
 
 /// <summary>
 /// Every flag of the reference's <c>train.py</c> that <c>train.sh</c> uses (spec §6.6), at train.py's default, plus the port's
@@ -15,7 +14,7 @@ public enum TrainStage { Global, Patch }
 /// </summary>
 public sealed record TrainingOptions
 {
-    public TrainStage TrainingMode { get; init; } = TrainStage.Global;
+    public TrainingMode TrainingMode { get; init; } = TrainingMode.Global;
     public string Cfg { get; init; } = "stylegan3-t";
     public string? Data { get; init; }
     public string? DataHr { get; init; }
@@ -90,16 +89,16 @@ public sealed record TrainingOptions
     public const int DRegInterval = 16;                  // lazy R1
 
     /// <summary>The <c>train.sh</c> command lines (stage 1 and 2 for birds), a CPU run of minutes ("tiny") or of hours ("cpu").</summary>
-    public static TrainingOptions Preset(string name, TrainStage stage) => name switch
+    public static TrainingOptions Preset(string name, TrainingMode stage) => name switch
     {
         "paper" => new TrainingOptions
         {
             TrainingMode = stage, Cfg = "stylegan3-t", Gpus = 4, Batch = 32, Gamma = 2, Mirror = true, Aug = "noaug", Kimg = 25000,
             BatchGpu = 4, GSize = 256, DataResolution = 256, RandomCrop = true,
-            Metrics = stage == TrainStage.Patch ? "none" : "fid50k_full",
-            TeacherLambda = stage == TrainStage.Patch ? 5.0 : 1.0, TeacherMode = stage == TrainStage.Patch ? "inverse" : "forward",
-            ScaleMax = stage == TrainStage.Patch ? 0.5 : 1.0, ScaleMappingMin = 1, ScaleMappingMax = 8, PatchCrop = true,
-            Outdir = stage == TrainStage.Patch ? "training-runs/patch" : "training-runs/global",
+            Metrics = stage == TrainingMode.Patch ? "none" : "fid50k_full",
+            TeacherLambda = stage == TrainingMode.Patch ? 5.0 : 1.0, TeacherMode = stage == TrainingMode.Patch ? "inverse" : "forward",
+            ScaleMax = stage == TrainingMode.Patch ? 0.5 : 1.0, ScaleMappingMin = 1, ScaleMappingMax = 8, PatchCrop = true,
+            Outdir = stage == TrainingMode.Patch ? "training-runs/patch" : "training-runs/global",
         },
         "tiny" => new TrainingOptions
         {
@@ -130,7 +129,7 @@ public sealed record TrainingOptions
     {
         if (Cfg is not ("stylegan3-t" or "stylegan3-r")) throw new AnyResException($"--cfg {Cfg}: expected stylegan3-t or stylegan3-r");
         if (Data is null) throw new AnyResException("--data is required");
-        if (TrainingMode == TrainStage.Patch && DataHr is null) throw new AnyResException("patch training needs --data-hr");
+        if (TrainingMode == TrainingMode.Patch && DataHr is null) throw new AnyResException("patch training needs --data-hr");
         if (Aug != "noaug") throw new AnyResException($"--aug {Aug}: only noaug is implemented (train.sh uses --aug=noaug)");
         if (TeacherMode is not ("inverse" or "forward")) throw new AnyResException($"--teacher-mode {TeacherMode}: expected inverse or forward");
         if (ClassBalanced && !Cond) throw new AnyResException("--class-balanced needs --cond");
@@ -149,7 +148,7 @@ public sealed record TrainingOptions
     public string RunDescription()
     {
         var data = Path.GetFileNameWithoutExtension(Path.TrimEndingDirectorySeparator(Data ?? "data"));
-        var desc = $"{(TrainingMode == TrainStage.Patch ? "patch" : "global")}-{data}-{Resolution}-batch{Batch}-gamma{Gamma.ToString("g", System.Globalization.CultureInfo.InvariantCulture)}";
+        var desc = $"{(TrainingMode == TrainingMode.Patch ? "patch" : "global")}-{data}-{Resolution}-batch{Batch}-gamma{Gamma.ToString("g", System.Globalization.CultureInfo.InvariantCulture)}";
         return Desc is null ? desc : $"{desc}-{Desc}";
     }
 

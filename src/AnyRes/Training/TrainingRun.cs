@@ -55,7 +55,7 @@ public sealed class TrainingRun : IDisposable
         TrainingNetworks nets;
         try
         {
-            nets = o.TrainingMode == TrainStage.Patch ? TrainingNetworks.FromTeacher(o, device, log, loader.Labels?.Names)
+            nets = o.TrainingMode == TrainingMode.Patch ? TrainingNetworks.FromTeacher(o, device, log, loader.Labels?.Names)
                                                       : TrainingNetworks.Fresh(o, device, loader.Labels?.Count ?? 0);
         }
         catch
@@ -134,7 +134,7 @@ public sealed class TrainingRun : IDisposable
         var lr = new LowResDataset(lrSource, new LowResDatasetOptions { Size = o.Resolution, RandomCrop = o.RandomCrop, XFlip = o.Mirror },
             labels: o.Cond ? ClassLabels.Read(lrSource) : null);
         PatchDataset? hr = null;
-        if (o.TrainingMode == TrainStage.Patch)
+        if (o.TrainingMode == TrainingMode.Patch)
         {
             var hrSource = ImageSource.OpenNonEmpty(o.DataHr!);
             hr = new PatchDataset(hrSource, new PatchDatasetOptions { Size = o.Resolution, ScaleMin = o.ScaleMin, ScaleMax = o.ScaleMax, RandomCrop = o.PatchCrop, XFlip = o.Mirror },
@@ -245,7 +245,7 @@ public sealed class TrainingRun : IDisposable
             $"tick {c.CurTick,-5} kimg {c.CurNimg / 1000.0,-8:0.000} sec/tick {tickSeconds,-7:0.0} sec/kimg {tickSeconds / tickImages * 1000,-8:0.00} cpumem {process.WorkingSet64 / (double)(1L << 30):0.00}")
             + $"  G {Mean("Loss/G/loss")} D {Mean("Loss/D/loss")} R1 {Mean("Loss/r1_penalty")}"
             + (stats.Entries.ContainsKey("Loss/G/loss_teacher_l1") ? $" L1 {Mean("Loss/G/loss_teacher_l1")} perc {Mean("Loss/G/loss_teacher_lpips")}" : "")
-            + (Options.TrainingMode == TrainStage.Patch ? $" zoom {stats.Entries.GetValueOrDefault("Zoom/min")?.Min:0.00}..{stats.Entries.GetValueOrDefault("Zoom/max")?.Max:0.00}" : "")
+            + (Options.TrainingMode == TrainingMode.Patch ? $" zoom {stats.Entries.GetValueOrDefault("Zoom/min")?.Min:0.00}..{stats.Entries.GetValueOrDefault("Zoom/max")?.Max:0.00}" : "")
             + string.Create(CultureInfo.InvariantCulture, $"\n  img/s {tickImages / (tickSeconds + maintenance):0.00}  {shares}");
         if (Progress is not null) Progress.Message(msg); else Log(msg);
         stats.Clear();

@@ -142,7 +142,7 @@ public class OfficialTeacherTests
     {
         OfficialSnapshotTests.UseTestCache();
         var pkl = Path.Combine(AppContext.BaseDirectory, "fixtures", "official", "sg3t_global_32.pkl");
-        var o = AnyRes.Training.TrainingOptions.Preset("tiny", AnyRes.Training.TrainStage.Patch) with { Teacher = pkl, GSize = 32 };
+        var o = AnyRes.Training.TrainingOptions.Preset("tiny", TrainingMode.Patch) with { Teacher = pkl, GSize = 32 };
         var log = new List<string>();
         var n = AnyRes.Training.TrainingNetworks.FromTeacher(o, CPU, log.Add);
         var stage1 = NetworkCheckpoint.Load(pkl, CPU);

@@ -24,7 +24,7 @@ public class ConditionalTrainingTests(TwoClassSets sets) : IClassFixture<TwoClas
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        var o = sets.Tiny(TrainStage.Global, SyntheticSets.NewOutdir(), 1);
+        var o = sets.Tiny(TrainingMode.Global, SyntheticSets.NewOutdir(), 1);
         using var nets = TrainingNetworks.Fresh(o, Cpu, classes: 2);
         Assert.Equal((2, 2), (nets.G.CDim, nets.D.Options.CDim));
         // The same images with another class score differently; the same z with another class gives another image.
@@ -43,7 +43,7 @@ public class ConditionalTrainingTests(TwoClassSets sets) : IClassFixture<TwoClas
     public void Both_stages_train_with_cond_and_render_by_class_name()
     {
         var outdir = SyntheticSets.NewOutdir();
-        var stage1 = TrainingRunTests.Train(sets.Tiny(TrainStage.Global, outdir, 6), runDir =>
+        var stage1 = TrainingRunTests.Train(sets.Tiny(TrainingMode.Global, outdir, 6), runDir =>
         {
             Assert.Equal("[\"00-earth-discs\",\"01-fire-boxes\"]", File.ReadAllText(Path.Combine(runDir, TrainingRun.ClassesFileName)));
             Assert.Contains("\"cond\": true", File.ReadAllText(Path.Combine(runDir, TrainingRun.OptionsFileName)));
@@ -53,11 +53,11 @@ public class ConditionalTrainingTests(TwoClassSets sets) : IClassFixture<TwoClas
         Assert.Equal("[\"00-earth-discs\",\"01-fire-boxes\"]", loaded.Metadata[ClassLabels.MetadataKey]);
 
         // Stage 2 needs the same classes in the data as the teacher, and a conditional teacher.
-        var wrong = sets.Tiny(TrainStage.Patch, outdir, 2) with { Teacher = stage1, Cond = false };
+        var wrong = sets.Tiny(TrainingMode.Patch, outdir, 2) with { Teacher = stage1, Cond = false };
         var e = Assert.Throws<AnyResException>(() => TrainingRun.Start(wrong, Cpu, _ => { }));
         Assert.Contains("is conditional on 2 classes, the data has 0", e.Message);
 
-        var stage2 = TrainingRunTests.Train(sets.Tiny(TrainStage.Patch, outdir, 6) with { Teacher = stage1 }, runDir =>
+        var stage2 = TrainingRunTests.Train(sets.Tiny(TrainingMode.Patch, outdir, 6) with { Teacher = stage1 }, runDir =>
             Assert.Contains(File.ReadAllLines(Path.Combine(runDir, TrainingRun.StatsFileName)), l => l.Contains("Loss/G/loss_teacher_l1")));
         var student = NetworkCheckpoint.Load(stage2, Cpu);
         Assert.True(student.G_ema!.HasScaleMapping);
@@ -77,7 +77,7 @@ public class ConditionalTrainingTests(TwoClassSets sets) : IClassFixture<TwoClas
 
     [Fact]
     public void Conditional_resume_continues_bit_identically() =>
-        TrainingRunTests.AssertResumeIsExact(sets.Tiny(TrainStage.Global, SyntheticSets.NewOutdir(), 6) with { ClassBalanced = true }, 3);   // fake labels come from the latent RNG
+        TrainingRunTests.AssertResumeIsExact(sets.Tiny(TrainingMode.Global, SyntheticSets.NewOutdir(), 6) with { ClassBalanced = true }, 3);   // fake labels come from the latent RNG
 
     [Fact]
     public void Train_takes_a_bare_cond_flag()

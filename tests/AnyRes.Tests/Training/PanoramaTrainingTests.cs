@@ -12,19 +12,19 @@ public class PanoramaTrainingTests(PanoramaSets sets) : IClassFixture<PanoramaSe
 {
     [Fact]
     public void Global_360_resumes_bit_identically() =>   // its frames' start columns and windows come from the latent generator
-        TrainingRunTests.AssertResumeIsExact(sets.Tiny(TrainStage.Global, SyntheticSets.NewOutdir(), 6) with { Panorama = true }, 3);
+        TrainingRunTests.AssertResumeIsExact(sets.Tiny(TrainingMode.Global, SyntheticSets.NewOutdir(), 6) with { Panorama = true }, 3);
 
     [Fact]
     public void Patch_360_trains_on_the_cylinder_from_a_panorama_teacher()
     {
         var outdir = SyntheticSets.NewOutdir();
-        var stage1 = TrainingRunTests.Train(sets.Tiny(TrainStage.Global, outdir, 4) with { Panorama = true, Fov = 60 });
+        var stage1 = TrainingRunTests.Train(sets.Tiny(TrainingMode.Global, outdir, 4) with { Panorama = true, Fov = 60 });
         var teacher = NetworkCheckpoint.Load(stage1, torch.CPU).G_ema!;
         Assert.True(teacher.Options.Panorama);
         Assert.Equal(6.0, teacher.PanoramaPeriod);
 
         var log = new List<string>();
-        var stage2 = sets.Tiny(TrainStage.Patch, outdir, 8) with { Teacher = stage1, Tick = 4 / 1000.0 };
+        var stage2 = sets.Tiny(TrainingMode.Patch, outdir, 8) with { Teacher = stage1, Tick = 4 / 1000.0 };
         using var run = TrainingRun.Start(stage2, torch.CPU, log.Add);
         run.Run();
         Assert.Contains(log, l => l.Contains("patch-360"));
@@ -39,8 +39,8 @@ public class PanoramaTrainingTests(PanoramaSets sets) : IClassFixture<PanoramaSe
     public void A_panorama_student_needs_a_panorama_teacher()
     {
         var outdir = SyntheticSets.NewOutdir();
-        var flat = TrainingRunTests.Train(sets.Tiny(TrainStage.Global, outdir, 1));
-        var e = Assert.Throws<AnyRes.Core.AnyResException>(() => TrainingRun.Start(sets.Tiny(TrainStage.Patch, outdir, 1) with { Teacher = flat, Panorama = true }, torch.CPU, _ => { }));
+        var flat = TrainingRunTests.Train(sets.Tiny(TrainingMode.Global, outdir, 1));
+        var e = Assert.Throws<AnyRes.Core.AnyResException>(() => TrainingRun.Start(sets.Tiny(TrainingMode.Patch, outdir, 1) with { Teacher = flat, Panorama = true }, torch.CPU, _ => { }));
         Assert.Contains("is not a panorama model", e.Message);
     }
 }

@@ -1,3 +1,4 @@
+using AnyRes.Networks;
 using AnyRes.Training;
 using TorchSharp;
 
@@ -14,7 +15,7 @@ public class TrainingMemoryTests(SyntheticSets sets) : IClassFixture<SyntheticSe
     [Fact, Trait("Category", "Slow")]
     public void Memory_stays_flat_over_200_iterations()
     {
-        var options = sets.Tiny(TrainStage.Global, SyntheticSets.NewOutdir(), 1000) with { Cbase = 128, Cmax = 8, ZDim = 8 };
+        var options = sets.Tiny(TrainingMode.Global, SyntheticSets.NewOutdir(), 1000) with { Cbase = 128, Cmax = 8, ZDim = 8 };
         using var run = TrainingRun.Start(options, torch.CPU, _ => { });
         static long Rss() { using var p = System.Diagnostics.Process.GetCurrentProcess(); return p.WorkingSet64; }
         static long LiveTensors() => DisposeScopeManager.Statistics.ThreadTotalLiveCount;

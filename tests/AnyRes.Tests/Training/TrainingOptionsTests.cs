@@ -1,3 +1,4 @@
+using AnyRes.Networks;
 using System.Buffers.Binary;
 using System.Text;
 using AnyRes.Core;
@@ -15,7 +16,7 @@ public class TrainingOptionsTests
         Assert.Equal(0.0025, d.GLearningRate);
         Assert.Equal(2, d.MappingDepth);
 
-        var s2 = TrainingOptions.Preset("paper", TrainStage.Patch);
+        var s2 = TrainingOptions.Preset("paper", TrainingMode.Patch);
         Assert.Equal((32, 4, 2.0, true, "noaug", 256, true), (s2.Batch, s2.BatchPerPass, s2.Gamma, s2.Mirror, s2.Aug, s2.Resolution, s2.RandomCrop));
         Assert.Equal((5.0, "inverse", 0.5, 1, 8, true, "none"), (s2.TeacherLambda, s2.TeacherMode, s2.ScaleMax, s2.ScaleMappingMin, s2.ScaleMappingMax, s2.PatchCrop, s2.Metrics));
         Assert.Equal(10.0, s2.EmaKimg);
@@ -26,7 +27,7 @@ public class TrainingOptionsTests
     [Fact]
     public void Options_round_trip_through_json_with_reference_names()
     {
-        var o = TrainingOptions.Preset("tiny", TrainStage.Patch) with { Data = "lr.zip", DataHr = "hr", Teacher = "t.safetensors", ScaleMin = 0.1 };
+        var o = TrainingOptions.Preset("tiny", TrainingMode.Patch) with { Data = "lr.zip", DataHr = "hr", Teacher = "t.safetensors", ScaleMin = 0.1 };
         var json = o.ToJson();
         Assert.Contains("\"data_hr\": \"hr\"", json);
         Assert.Contains("\"teacher_lambda\": 5", json);
@@ -37,11 +38,11 @@ public class TrainingOptionsTests
     [Fact]
     public void Validation_names_the_flag()
     {
-        var o = TrainingOptions.Preset("paper", TrainStage.Global) with { Data = "x" };
+        var o = TrainingOptions.Preset("paper", TrainingMode.Global) with { Data = "x" };
         o.Validate();
         Assert.Contains("--aug", Assert.Throws<AnyResException>(() => (o with { Aug = "ada" }).Validate()).Message);
         Assert.Contains("--batch-gpu", Assert.Throws<AnyResException>(() => (o with { BatchGpu = 2 }).Validate()).Message);
-        Assert.Contains("--data-hr", Assert.Throws<AnyResException>(() => (o with { TrainingMode = TrainStage.Patch }).Validate()).Message);
+        Assert.Contains("--data-hr", Assert.Throws<AnyResException>(() => (o with { TrainingMode = TrainingMode.Patch }).Validate()).Message);
         Assert.Equal("global-x-256-batch32-gamma2", o.RunDescription());
     }
 
@@ -95,7 +96,7 @@ public class TrainCommandTests
         Assert.Equal(0, rc);
         var text = captured.ToString();
         var o = TrainingOptions.FromJson(text[text.IndexOf('{')..(text.LastIndexOf('}') + 1)], "dry run");
-        Assert.Equal(TrainingOptions.Preset("tiny", TrainStage.Patch) with { Data = "lr", DataHr = "hr", TeacherLambda = 3, Mirror = false }, o);
+        Assert.Equal(TrainingOptions.Preset("tiny", TrainingMode.Patch) with { Data = "lr", DataHr = "hr", TeacherLambda = 3, Mirror = false }, o);
     }
 
     static (int Code, string Out, string Err) Train(params string[] args) => CliRunner.Run([AnyRes.Cli.Commands.TrainCommand.Create()], args);
@@ -111,7 +112,7 @@ public class TrainCommandTests
         o.Validate();
         Assert.Equal(AnyRes.Networks.ScaleConditioning.LogZoom, TrainingOptions.FromJson(o.ToJson(), "x").ScaleConditioning);
 
-        var cpu = TrainingOptions.Preset("cpu", TrainStage.Global) with { Data = "x" };
+        var cpu = TrainingOptions.Preset("cpu", TrainingMode.Global) with { Data = "x" };
         cpu.Validate();
         Assert.Equal((64, 4, AnyRes.Networks.ScaleConditioning.Parity), (cpu.Resolution, cpu.Batch, cpu.ScaleConditioning));
 

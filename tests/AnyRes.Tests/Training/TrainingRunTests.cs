@@ -27,10 +27,10 @@ public class SyntheticSets
     }
 
     /// <summary>The tiny preset, shrunk further so a test iteration takes a fraction of a second (conditional on labelled sets).</summary>
-    public TrainingOptions Tiny(TrainStage stage, string outdir, int iterations) =>
+    public TrainingOptions Tiny(TrainingMode stage, string outdir, int iterations) =>
         TrainingOptions.Preset("tiny", stage) with
         {
-            Data = LowRes, DataHr = stage == TrainStage.Patch ? HighRes : null, Outdir = outdir, Cond = _classes > 0,
+            Data = LowRes, DataHr = stage == TrainingMode.Patch ? HighRes : null, Outdir = outdir, Cond = _classes > 0,
             Cbase = 256, Cmax = 16, ZDim = 16, Kimg = iterations * 4 / 1000.0, Tick = 8 / 1000.0, Snap = 1000, Keep = 0, Workers = 1,
         };
 
@@ -50,7 +50,7 @@ public class TrainingRunTests(SyntheticSets sets) : IClassFixture<SyntheticSets>
     public void Two_stage_tiny_run_trains_snapshots_and_distils_the_teacher()
     {
         var outdir = SyntheticSets.NewOutdir();
-        var stage1Snapshot = Train(sets.Tiny(TrainStage.Global, outdir, 12), runDir =>
+        var stage1Snapshot = Train(sets.Tiny(TrainingMode.Global, outdir, 12), runDir =>
         {
             var stats = Stats(runDir);
             Assert.All(stats, t => Assert.True(double.IsFinite(Mean(t, "Loss/G/loss")) && double.IsFinite(Mean(t, "Loss/D/loss"))));
@@ -61,7 +61,7 @@ public class TrainingRunTests(SyntheticSets sets) : IClassFixture<SyntheticSets>
         var loaded = NetworkCheckpoint.Load(stage1Snapshot, Cpu);
         Assert.NotNull(loaded.G_ema);
 
-        var stage2 = sets.Tiny(TrainStage.Patch, outdir, 40) with { Teacher = stage1Snapshot, Tick = 4 / 1000.0 };
+        var stage2 = sets.Tiny(TrainingMode.Patch, outdir, 40) with { Teacher = stage1Snapshot, Tick = 4 / 1000.0 };
         using (var run = TrainingRun.Start(stage2, Cpu, _ => { }))
         {
             run.Run();
@@ -91,7 +91,7 @@ public class TrainingRunTests(SyntheticSets sets) : IClassFixture<SyntheticSets>
 
     [Fact]
     public void Resume_continues_bit_identically() =>
-        AssertResumeIsExact(sets.Tiny(TrainStage.Global, SyntheticSets.NewOutdir(), 2 * 9), 9);   // crosses a lazy-R1 iteration (every 16th) on both sides
+        AssertResumeIsExact(sets.Tiny(TrainingMode.Global, SyntheticSets.NewOutdir(), 2 * 9), 9);   // crosses a lazy-R1 iteration (every 16th) on both sides
 
     /// <summary>Runs <paramref name="options"/> straight, and again stopped after <paramref name="n"/> iterations and resumed: the same state.</summary>
     internal static void AssertResumeIsExact(TrainingOptions options, int n)
