@@ -54,7 +54,7 @@ public sealed class Generator : nn.Module
         if (o.ScaleConditioning == ScaleConditioning.LogZoom)
             return (zoom / o.ScaleMappingMin).log() * (2 / Math.Log((double)o.ScaleMappingMax / o.ScaleMappingMin)) - 1;
         var s = (zoom - o.ScaleMappingMin) / (double)(o.ScaleMappingMax - o.ScaleMappingMin);
-        return o.ScaleMappingNorm == "zerocentered" ? 2 * s - 1 : s + 0.1;
+        return o.ScaleMappingNorm == ScaleMappingNorm.ZeroCentered ? 2 * s - 1 : s + 0.1;
     }
 
     /// <summary>mapped_scale [B, num_ws, w_dim] for the patch transforms (null = zoom 1), or null without a scale branch.</summary>

@@ -9,6 +9,10 @@ namespace AnyRes.Networks;
 [JsonConverter(typeof(JsonStringEnumConverter<TrainingMode>))]
 public enum TrainingMode { Global, Patch }
 
+/// <summary>The reference's normalisations of the zoom before the scale mapping (ScaleNormalizePositive, ScaleNormalizeZeroCentered).</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<ScaleMappingNorm>))]
+public enum ScaleMappingNorm { Positive, ZeroCentered }
+
 /// <summary>
 /// How the zoom reaches the scale mapping. Parity: as the reference (normalised zoom through a mapping network whose input
 /// 2nd-moment normalisation collapses a 1-D input to ≈ ±1, spec 5.2: inert). LogZoom: log-zoom scaled to [−1, 1] over
@@ -60,7 +64,7 @@ public sealed record GeneratorOptions
     public TrainingMode TrainingMode { get; init; } = TrainingMode.Global;
     public int ScaleMappingMin { get; init; } = 1;
     public int ScaleMappingMax { get; init; } = 8;
-    public string ScaleMappingNorm { get; init; } = "positive";   // "positive" | "zerocentered"
+    public ScaleMappingNorm ScaleMappingNorm { get; init; } = ScaleMappingNorm.Positive;
     public ScaleConditioning ScaleConditioning { get; init; } = ScaleConditioning.Parity;
 
     // 360° panoramas (spec 12): the reference's '360' in training_mode, SynthesisInput360 on a cylinder.
@@ -119,7 +123,13 @@ public sealed record GeneratorOptions
                 Fov = (int?)a["fov"] ?? o.Fov,
                 ScaleMappingMin = ScaleBound(scale, "scale_mapping_min") ?? o.ScaleMappingMin,
                 ScaleMappingMax = ScaleBound(scale, "scale_mapping_max") ?? o.ScaleMappingMax,
-                ScaleMappingNorm = (string?)scale?["scale_mapping_norm"] ?? o.ScaleMappingNorm,
+                ScaleMappingNorm = (string?)scale?["scale_mapping_norm"] switch
+                {
+                    null => o.ScaleMappingNorm,
+                    "positive" => ScaleMappingNorm.Positive,
+                    "zerocentered" => ScaleMappingNorm.ZeroCentered,
+                    var other => throw new AnyResException($"scale_mapping_norm '{other}' is not one of the reference's (positive, zerocentered)"),
+                },
                 ChannelBase = (int?)a["channel_base"] ?? o.ChannelBase, ChannelMax = (int?)a["channel_max"] ?? o.ChannelMax,
                 NumLayers = (int?)a["num_layers"] ?? o.NumLayers, NumCritical = (int?)a["num_critical"] ?? o.NumCritical,
                 FirstCutoff = (double?)a["first_cutoff"] ?? o.FirstCutoff, FirstStopband = (double?)a["first_stopband"] ?? o.FirstStopband,
@@ -154,7 +164,6 @@ public sealed record GeneratorOptions
     /// <summary>Throws on inconsistent options (called by the Generator constructor).</summary>
     public void Validate()
     {
-        if (ScaleMappingNorm is not ("positive" or "zerocentered")) throw new ArgumentException($"scale_mapping_norm must be 'positive' or 'zerocentered', got '{ScaleMappingNorm}'");
         if (ScaleMappingMax <= ScaleMappingMin) throw new ArgumentException($"scale_mapping_max ({ScaleMappingMax}) must exceed scale_mapping_min ({ScaleMappingMin})");
         if (ScaleConditioning == ScaleConditioning.LogZoom && ScaleMappingMin <= 0) throw new ArgumentException("log-zoom scale conditioning needs scale_mapping_min > 0");
         if (NumLayers <= NumCritical) throw new ArgumentException("num_layers must exceed num_critical");

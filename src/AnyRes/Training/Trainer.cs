@@ -204,7 +204,7 @@ public sealed class Trainer : IDisposable
     /// <summary>Spec §6.3: masked L1 + masked perceptual distance between the student patch and the teacher's image.</summary>
     (Tensor L1, Tensor Perceptual) TeacherLoss(Tensor student, Tensor teacher, Tensor transform)
     {
-        if (_o.TeacherMode == "inverse")
+        if (_o.TeacherMode == TeacherMode.Inverse)
         {
             var (crop, mask) = AffineWarp.ApplyBatch(student, torch.linalg.inv(transform));
             return (MaskedLoss.L1(crop, teacher, mask), Perceptual(crop, teacher, mask));

@@ -6,6 +6,9 @@ using AnyRes.Networks;
 namespace AnyRes.Training;
 
 
+/// <summary>How the teacher loss compares (spec §6.3): the student patch warped into the teacher's frame, or the reverse.</summary>
+public enum TeacherMode { Inverse, Forward }
+
 /// <summary>
 /// Every flag of the reference's <c>train.py</c> that <c>train.sh</c> uses (spec §6.6), at train.py's default, plus the port's
 /// own (keep, lpips, checkpoint cadence in iterations). JSON names are the reference's flag names, so
@@ -54,7 +57,7 @@ public sealed record TrainingOptions
     public int? GSize { get; init; }
 
     public double TeacherLambda { get; init; } = 1.0;
-    public string TeacherMode { get; init; } = "forward";   // "inverse" (train.sh) | "forward"
+    public TeacherMode TeacherMode { get; init; } = TeacherMode.Forward;   // train.sh uses inverse
     public double ScaleAnneal { get; init; } = -1;
     public double? ScaleMin { get; init; }
     public double ScaleMax { get; init; } = 1.0;
@@ -63,7 +66,7 @@ public sealed record TrainingOptions
     public int? DataHrMaxSize { get; init; }
     public int? ScaleMappingMin { get; init; }
     public int? ScaleMappingMax { get; init; }
-    public string ScaleMappingNorm { get; init; } = "positive";
+    public ScaleMappingNorm ScaleMappingNorm { get; init; } = ScaleMappingNorm.Positive;
     /// <summary>How stage 2's scale branch sees the zoom: as the reference (inert) or log-zoom (the ablation of issue 16).</summary>
     public ScaleConditioning ScaleConditioning { get; init; } = ScaleConditioning.Parity;
 
@@ -96,7 +99,7 @@ public sealed record TrainingOptions
             TrainingMode = stage, Cfg = "stylegan3-t", Gpus = 4, Batch = 32, Gamma = 2, Mirror = true, Aug = "noaug", Kimg = 25000,
             BatchGpu = 4, GSize = 256, DataResolution = 256, RandomCrop = true,
             Metrics = stage == TrainingMode.Patch ? "none" : "fid50k_full",
-            TeacherLambda = stage == TrainingMode.Patch ? 5.0 : 1.0, TeacherMode = stage == TrainingMode.Patch ? "inverse" : "forward",
+            TeacherLambda = stage == TrainingMode.Patch ? 5.0 : 1.0, TeacherMode = stage == TrainingMode.Patch ? TeacherMode.Inverse : TeacherMode.Forward,
             ScaleMax = stage == TrainingMode.Patch ? 0.5 : 1.0, ScaleMappingMin = 1, ScaleMappingMax = 8, PatchCrop = true,
             Outdir = stage == TrainingMode.Patch ? "training-runs/patch" : "training-runs/global",
         },
@@ -105,7 +108,7 @@ public sealed record TrainingOptions
             TrainingMode = stage, Cfg = "stylegan3-t", Gpus = 1, Batch = 4, BatchGpu = 4, Gamma = 0.5, Mirror = true, Aug = "noaug",
             Kimg = 2, Tick = 0.2, Snap = 5, Cbase = 1024, Cmax = 32, TinyNetworks = true, ZDim = 32, Workers = 1,
             GSize = 64, DataResolution = 64, RandomCrop = true, Metrics = "none",
-            TeacherLambda = 5.0, TeacherMode = "inverse", ScaleMax = 0.5, ScaleMappingMin = 1, ScaleMappingMax = 8, PatchCrop = true,
+            TeacherLambda = 5.0, TeacherMode = TeacherMode.Inverse, ScaleMax = 0.5, ScaleMappingMin = 1, ScaleMappingMax = 8, PatchCrop = true,
             Outdir = "runs", Keep = 3,
         },
         // PROVISIONAL until bench/recipe.md has measured runs: a reasoned starting point for learning texture on 2 CPU cores
@@ -118,7 +121,7 @@ public sealed record TrainingOptions
             TrainingMode = stage, Cfg = "stylegan3-t", Gpus = 1, Batch = 4, BatchGpu = 4, Gamma = 0.2, Mirror = true, Aug = "noaug",
             Kimg = 50, Tick = 0.5, Snap = 4, Cbase = 2048, Cmax = 48, TinyNetworks = true, ZDim = 64, Workers = 1, Ema = 1,
             GSize = 64, DataResolution = 64, RandomCrop = true, Metrics = "none",
-            TeacherLambda = 5.0, TeacherMode = "inverse", ScaleMax = 0.5, ScaleMappingMin = 1, ScaleMappingMax = 8, PatchCrop = true,
+            TeacherLambda = 5.0, TeacherMode = TeacherMode.Inverse, ScaleMax = 0.5, ScaleMappingMin = 1, ScaleMappingMax = 8, PatchCrop = true,
             Outdir = "runs", Keep = 3,
         },
         _ => throw new AnyResException($"--preset {name}: expected 'paper', 'tiny' or 'cpu'"),
@@ -131,7 +134,6 @@ public sealed record TrainingOptions
         if (Data is null) throw new AnyResException("--data is required");
         if (TrainingMode == TrainingMode.Patch && DataHr is null) throw new AnyResException("patch training needs --data-hr");
         if (Aug != "noaug") throw new AnyResException($"--aug {Aug}: only noaug is implemented (train.sh uses --aug=noaug)");
-        if (TeacherMode is not ("inverse" or "forward")) throw new AnyResException($"--teacher-mode {TeacherMode}: expected inverse or forward");
         if (ClassBalanced && !Cond) throw new AnyResException("--class-balanced needs --cond");
         if (ScaleAnneal != -1) throw new AnyResException("--scale-anneal: annealing is disabled in the reference (must be -1)");
         if (Batch % Gpus != 0) throw new AnyResException("--batch must be a multiple of --gpus");

@@ -19,9 +19,9 @@ public class MappingScaleTests
         m.load_state_dict(f.State());
         var zoom = Generator.Zoom(f["in.transform"], f["in.transform"].shape[0], CPU);
         Close.Assert(zoom, f["out.scale"], Atol, Rtol, "zoom");
-        foreach (var kind in new[] { "positive", "zerocentered" })
+        foreach (var (kind, normalisation) in new[] { ("positive", ScaleMappingNorm.Positive), ("zerocentered", ScaleMappingNorm.ZeroCentered) })
         {
-            var o = new GeneratorOptions { ScaleMappingMin = Bound("scale_mapping_min"), ScaleMappingMax = Bound("scale_mapping_max"), ScaleMappingNorm = kind };
+            var o = new GeneratorOptions { ScaleMappingMin = Bound("scale_mapping_min"), ScaleMappingMax = Bound("scale_mapping_max"), ScaleMappingNorm = normalisation };
             var s = Generator.ScaleInput(zoom, o).detach().requires_grad_(true);
             Close.Assert(s, f[$"out.scale_norm_{kind}"], Atol, Rtol, "scale norm " + kind);
             var mapped = m.forward(s, null);

@@ -12,13 +12,13 @@ public class TrainingOptionsTests
     public void Defaults_are_train_py_and_the_paper_preset_is_train_sh()
     {
         var d = new TrainingOptions();
-        Assert.Equal((0.002, 4, 25000.0, 4.0, 50, 3, "forward", 1.0, 0.5, "ada"), (d.Dlr, d.MbstdGroup, d.Kimg, d.Tick, d.Snap, d.Workers, d.TeacherMode, d.TeacherLambda, d.BaseProbability, d.Aug));
+        Assert.Equal((0.002, 4, 25000.0, 4.0, 50, 3, TeacherMode.Forward, 1.0, 0.5, "ada"), (d.Dlr, d.MbstdGroup, d.Kimg, d.Tick, d.Snap, d.Workers, d.TeacherMode, d.TeacherLambda, d.BaseProbability, d.Aug));
         Assert.Equal(0.0025, d.GLearningRate);
         Assert.Equal(2, d.MappingDepth);
 
         var s2 = TrainingOptions.Preset("paper", TrainingMode.Patch);
         Assert.Equal((32, 4, 2.0, true, "noaug", 256, true), (s2.Batch, s2.BatchPerPass, s2.Gamma, s2.Mirror, s2.Aug, s2.Resolution, s2.RandomCrop));
-        Assert.Equal((5.0, "inverse", 0.5, 1, 8, true, "none"), (s2.TeacherLambda, s2.TeacherMode, s2.ScaleMax, s2.ScaleMappingMin, s2.ScaleMappingMax, s2.PatchCrop, s2.Metrics));
+        Assert.Equal((5.0, TeacherMode.Inverse, 0.5, 1, 8, true, "none"), (s2.TeacherLambda, s2.TeacherMode, s2.ScaleMax, s2.ScaleMappingMin, s2.ScaleMappingMax, s2.PatchCrop, s2.Metrics));
         Assert.Equal(10.0, s2.EmaKimg);
         Assert.Null(s2.ScaleMin);
         Assert.Equal(Math.Pow(0.5, 32 / 20e3), s2.MagnitudeEmaBeta);
@@ -32,7 +32,11 @@ public class TrainingOptionsTests
         Assert.Contains("\"data_hr\": \"hr\"", json);
         Assert.Contains("\"teacher_lambda\": 5", json);
         Assert.Contains("\"training_mode\": \"patch\"", json);
+        Assert.Contains("\"teacher_mode\": \"inverse\"", json);
         Assert.Equal(o, TrainingOptions.FromJson(json, "x"));
+        // Modes were strings before they were enums: files that spell the reference's values still read.
+        var old = json.Replace("\"scale_mapping_norm\": \"positive\"", "\"scale_mapping_norm\": \"zerocentered\"");
+        Assert.Equal(ScaleMappingNorm.ZeroCentered, TrainingOptions.FromJson(old, "x").ScaleMappingNorm);
     }
 
     [Fact]
