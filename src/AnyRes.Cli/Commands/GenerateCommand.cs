@@ -68,6 +68,8 @@ public static class GenerateCommand
         var v = ParseNumbers(text, 4, "--region");
         double rw = v[2] - v[0], rh = v[3] - v[1];
         if (!(rw > 0) || !(rh > 0)) throw new AnyResException($"--region {text}: need x0 < x1 and y0 < y1");
+        if (!(v[0] < 1 && v[2] > 0 && v[1] < 1 && v[3] > 0))
+            throw new AnyResException($"--region {text}: lies wholly outside the frame (0,0 to 1,1); a region may reach beyond it (extrapolated) but must show part of it");
         var (w, h) = size is not null ? ParseSize(size)
                    : ((int)Math.Max(1, Math.Round(p * rw / Math.Max(rw, rh))), (int)Math.Max(1, Math.Round(p * rh / Math.Max(rw, rh))));
         return CanvasView.Region(w, h, v[0], v[1], v[2], v[3]);
@@ -86,8 +88,11 @@ sealed class RenderCliOptions
 
     public GeneratorTiles LoadNetwork(ParseResult result) => GeneratorTiles.Load(result.GetValue(Network)!, CliCommon.Device(result), result.GetValue(Class));
 
-    public TorchSharp.torch.Tensor Map(ParseResult result, GeneratorTiles tiles, uint seed) =>
-        tiles.Map(seed, result.GetValue(Trunc), result.GetValue(TruncCutoff));
+    public TorchSharp.torch.Tensor Map(ParseResult result, GeneratorTiles tiles, uint seed)
+    {
+        if (result.GetValue(TruncCutoff) is int cutoff && cutoff < 0) throw new AnyResException($"--trunc-cutoff {cutoff}: expected 0 or more");
+        return tiles.Map(seed, result.GetValue(Trunc), result.GetValue(TruncCutoff));
+    }
 
     /// <summary>Render options with a one-line progress display on stderr.</summary>
     public RenderOptions RenderOptions(ParseResult result, string label) => new()

@@ -19,7 +19,7 @@ public static class InitCommand
         var command = new Command("init", "Write a randomly initialised network checkpoint (G, G_ema, D), for tests and benchmarks.") { cfg, size, patch, output, seed };
         command.SetAction(CliCommon.Action(result =>
         {
-            string c = result.GetValue(cfg)!, path = result.GetValue(output)!;
+            string c = result.GetValue(cfg)!, path = CliCommon.NewOutput(result.GetValue(output)!, "--out");
             int s = result.GetValue(size);
             GeneratorOptions gOptions;
             try { gOptions = c == "tiny" ? GeneratorOptions.Tiny(s) : GeneratorOptions.Preset(c, s); }

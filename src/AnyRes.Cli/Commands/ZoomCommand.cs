@@ -25,6 +25,7 @@ public static class ZoomCommand
         command.SetAction(CliCommon.Action(result =>
         {
             var c = GenerateCommand.ParseNumbers(result.GetValue(center)!, 2, "--center");
+            if (!(c[0] is >= 0 and <= 1 && c[1] is >= 0 and <= 1)) throw new AnyResException($"--center {result.GetValue(center)}: expected a point of the frame (fractions from 0 to 1)");
             if (result.GetValue(frames) < 1) throw new AnyResException("--frames must be at least 1");
             var watch = Stopwatch.StartNew();
             var tiles = o.LoadNetwork(result);

@@ -51,26 +51,27 @@ public sealed class TrainingRun : IDisposable
     {
         o.Validate();
         var loader = OpenData(o, device, 0);
-        TrainingNetworks nets;
+        TrainingNetworks? nets = null;
         try
         {
             nets = o.TrainingMode == TrainStage.Patch ? TrainingNetworks.FromTeacher(o, device, log, loader.Labels?.Names)
                                                       : TrainingNetworks.Fresh(o, device, loader.Labels?.Count ?? 0);
+            var runDir = NewRunDir(o);
+            AtomicFile.WriteAllText(Path.Combine(runDir, OptionsFileName), o.ToJson());
+            if (loader.Labels is { } labels)
+            {
+                AtomicFile.WriteAllText(Path.Combine(runDir, ClassesFileName), ClassLabels.NamesJson(labels.Names));
+                log($"{labels.Count} classes: {string.Join(", ", labels.Names)}");
+            }
+            log($"run directory {runDir}");
+            return new TrainingRun(runDir, o, device, nets, loader, Perceptual(o, nets, device), log);
         }
         catch
         {
+            nets?.Dispose();   // an --outdir that cannot be written, say: nothing keeps running
             loader.Dispose();
             throw;
         }
-        var runDir = NewRunDir(o);
-        AtomicFile.WriteAllText(Path.Combine(runDir, OptionsFileName), o.ToJson());
-        if (loader.Labels is { } labels)
-        {
-            AtomicFile.WriteAllText(Path.Combine(runDir, ClassesFileName), ClassLabels.NamesJson(labels.Names));
-            log($"{labels.Count} classes: {string.Join(", ", labels.Names)}");
-        }
-        log($"run directory {runDir}");
-        return new TrainingRun(runDir, o, device, nets, loader, Perceptual(o, nets, device), log);
     }
 
     /// <summary>Continues the run in <paramref name="runDir"/> from its resume file, bit-identically; <paramref name="adjust"/> may change the length (kimg, snapshot cadence).</summary>
@@ -151,12 +152,12 @@ public sealed class TrainingRun : IDisposable
 
     static string NewRunDir(TrainingOptions o)
     {
-        Directory.CreateDirectory(o.Outdir);
+        AtomicFile.CreateFolder(o.Outdir);
         int next = Directory.EnumerateDirectories(o.Outdir)
             .Select(d => Path.GetFileName(d)).Select(n => n.Length >= 5 && int.TryParse(n[..5], out var id) ? id : -1)
             .DefaultIfEmpty(-1).Max() + 1;
         var dir = Path.Combine(o.Outdir, $"{next:00000}-{o.RunDescription()}");
-        Directory.CreateDirectory(dir);
+        AtomicFile.CreateFolder(dir);
         return dir;
     }
 
