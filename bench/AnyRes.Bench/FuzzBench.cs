@@ -4,7 +4,7 @@ using AnyRes.Tests.Core;
 namespace AnyRes.Bench;
 
 /// <summary>
-/// The decoder fuzz of issue 23 at full size: <c>fuzz [--count 10000] [--first 0] [--pkl PATH]</c> decodes that many mutations
+/// The decoder fuzz of issue 23 at full size: <c>fuzz [--count 10000] [--first 0] [--format jpeg|png|safetensors|pkl] [--pkl PATH]</c> decodes that many mutations
 /// of a JPEG, a PNG, an AnyRes checkpoint and an official snapshot (default: ../shared/fixtures/official/sg3t_global_32.pkl)
 /// and prints, per format, how many were accepted and refused, the slowest input, every failure and the refusal reasons.
 /// Exit 1 when any input failed (an exception other than one AnyResException line, or no answer within 5 s).
@@ -20,7 +20,7 @@ public static class FuzzBench
         int failures = 0;
         try
         {
-            foreach (var target in DecoderFuzzer.Targets(pkl, scratch))
+            foreach (var target in DecoderFuzzer.Targets(pkl, scratch).Where(t => Opt("--format", t.Format) == t.Format))
             {
                 var watch = Stopwatch.StartNew();
                 var r = DecoderFuzzer.Run([target], first, count, scratch, Console.Error.WriteLine);

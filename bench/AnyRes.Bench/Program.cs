@@ -10,6 +10,7 @@ var benches = new Dictionary<string, Func<string[], int>>
     ["generator"] = GeneratorBench.Run,
     ["viewer"] = ViewerBench.Run,
     ["fuzz"] = FuzzBench.Run,
+    ["soak"] = SoakBench.Run,
 };
 if (args.Length == 0 || !benches.TryGetValue(args[0], out var bench))
 {

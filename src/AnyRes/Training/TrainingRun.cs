@@ -115,6 +115,8 @@ public sealed class TrainingRun : IDisposable
             c.BatchIdx = (long)counters["batch_idx"]!;
             c.CurTick = (long)counters["cur_tick"]!;
             c.TickStartNimg = (long)counters["tick_start_nimg"]!;
+            // A kill during a write leaves its temporary file beside the intact target; the run's folder is this process's now.
+            foreach (var temp in Directory.GetFiles(runDir, ".*.tmp")) File.Delete(temp);
             AtomicFile.WriteAllText(Path.Combine(runDir, OptionsFileName), o.ToJson());
             log($"resuming {runDir} at kimg {c.CurNimg / 1000.0:0.000} (iteration {c.BatchIdx})");
             return run;

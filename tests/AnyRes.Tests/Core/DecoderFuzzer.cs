@@ -169,7 +169,7 @@ public static class DecoderFuzzer
                     var reason = System.Text.RegularExpressions.Regex.Replace(error.Message[path.Length..], @"'[^']*'|\d+(\.\d+)?", "#");
                     report.Reasons[$"{t.Format}{reason}"] = report.Reasons.GetValueOrDefault($"{t.Format}{reason}") + 1;
                 }
-                else report.Failures.Add(new(t.Format, i, mutation, $"{error.GetType().Name}: {error.Message}"));
+                else report.Failures.Add(new(t.Format, i, mutation, $"{error.GetType().Name}: {error.Message} {error.StackTrace?.Split('\n').FirstOrDefault(f => f.Contains(" AnyRes."))?.Trim()}"));
                 if ((i - first + 1) % 500 == 0) progress?.Invoke($"{t.Format}: {i - first + 1}/{count}");
             }
         return report;
