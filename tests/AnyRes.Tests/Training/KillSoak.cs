@@ -72,7 +72,7 @@ public sealed class KillSoak(string cliDll, string work, Action<string> log)
             };
             int exit = Child(args, when, out bool killed);
             if (!killed) { log($"{name} kill {k + 1}: the run finished before its moment (mode {mode}, {deadline.TotalSeconds:F1} s)"); continue; }
-            runDir = Directory.GetDirectories(outdir).SingleOrDefault();
+            runDir = Directory.Exists(outdir) ? Directory.GetDirectories(outdir).SingleOrDefault() : null;
             var temps = runDir is null ? [] : Directory.GetFiles(runDir, ".*.tmp").Select(Path.GetFileName).ToArray();
             if (temps.Any(t => t!.StartsWith(".network-snapshot-"))) duringSnapshot++;
             if (temps.Any(t => t!.StartsWith("." + TrainingRun.ResumeFileName))) duringResume++;
