@@ -36,8 +36,8 @@ public static class GenerateCommand
                 var path = Path.Combine(dir, $"seed{seedList[i]:D4}.png");
                 string label = $"seed {seedList[i]} ({i + 1}/{seedList.Count}) {view.Width}x{view.Height}";
                 using var ws = o.Map(result, tiles, seedList[i]);
-                Rendering.RenderPng(tiles, ws, view, path, o.RenderOptions(result, label));
-                Console.Error.WriteLine();
+                try { Rendering.RenderPng(tiles, ws, view, path, o.RenderOptions(result, label)); }
+                finally { Console.Error.WriteLine(); }   // ends the progress line, so an error starts its own
                 Console.WriteLine($"{path}  ({view.Width}x{view.Height}, canvas {view.VirtualSize:0.##}, {watch.Elapsed.TotalSeconds:F1} s)");
             }
             return 0;

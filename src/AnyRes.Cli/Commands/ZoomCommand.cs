@@ -37,8 +37,8 @@ public static class ZoomCommand
             {
                 Progress = (done, total) => Console.Error.Write($"\rframe {frame}/{path.Frames} (zoom {path.ZoomAt(frame - 1):0.00}): tile {done}/{total}   "),
             };
-            Rendering.RenderZoom(tiles, ws, path, result.GetValue(output)!, result.GetValue(fps), options, (done, _) => frame = done + 1);
-            Console.Error.WriteLine();
+            try { Rendering.RenderZoom(tiles, ws, path, result.GetValue(output)!, result.GetValue(fps), options, (done, _) => frame = done + 1); }
+            finally { Console.Error.WriteLine(); }   // ends the progress line, so an error starts its own
             Console.WriteLine($"{result.GetValue(output)}  ({path.Frames} frames {w}x{h}, zoom {path.From}→{path.To}, {watch.Elapsed.TotalSeconds:F1} s)");
             return 0;
         }));

@@ -169,6 +169,12 @@ public sealed class TrainingRun : IDisposable
         var c = Trainer.Counters;
         long startIterations = c.BatchIdx;
         double tickStartTime = _clock.Elapsed.TotalSeconds, maintenance = 0;
+        if (c.CurNimg >= Options.Kimg * 1000)
+        {
+            // A finished run resumed again (say, after a kill right after its last snapshot): training once more would go past --kimg.
+            Log($"the run is done at kimg {c.CurNimg / 1000.0:0.000} of {Options.Kimg}; nothing to train (resume with a larger --kimg to continue)");
+            return;
+        }
         Log($"training for {Options.Kimg} kimg ({Options.TrainingMode.ToString().ToLowerInvariant()} stage) on {_device}");
         while (true)
         {

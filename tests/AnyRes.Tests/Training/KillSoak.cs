@@ -71,7 +71,15 @@ public sealed class KillSoak(string cliDll, string work, Action<string> log)
                 _ => t => t >= deadline && Writing(outdir, "." + TrainingRun.ResumeFileName),
             };
             int exit = Child(args, when, out bool killed);
-            if (!killed) { log($"{name} kill {k + 1}: the run finished before its moment (mode {mode}, {deadline.TotalSeconds:F1} s)"); continue; }
+            if (!killed)
+            {
+                // Finished before its moment: a last resume of the finished run must change nothing (it is compared below).
+                log($"{name}: the run finished before kill {k + 1} (mode {mode}, {deadline.TotalSeconds:F1} s)");
+                if (exit != 0) problems.Add($"{name}: a resumed run exited with {exit}");
+                if (Child(["train", train[1], "--resume", Directory.GetDirectories(outdir).Single()], _ => false, out _) != 0) problems.Add($"{name}: resuming the finished run failed");
+                kills = k;
+                break;
+            }
             runDir = Directory.Exists(outdir) ? Directory.GetDirectories(outdir).SingleOrDefault() : null;
             var temps = runDir is null ? [] : Directory.GetFiles(runDir, ".*.tmp").Select(Path.GetFileName).ToArray();
             if (temps.Any(t => t!.StartsWith(".network-snapshot-"))) duringSnapshot++;
@@ -133,6 +141,9 @@ public sealed class KillSoak(string cliDll, string work, Action<string> log)
         foreach (var path in Directory.GetFiles(runDir).Where(p => !Path.GetFileName(p).StartsWith('.')))
         {
             var file = Path.GetFileName(path);
+            // Each read in a loop of torch work: the fence keeps a finalizer from freeing a temporary under a native call.
+            using var fence = FinalizerFence.Enter();
+            using var scope = torch.NewDisposeScope();
             try
             {
                 if (file == TrainingRun.ResumeFileName)
@@ -172,6 +183,7 @@ public sealed class KillSoak(string cliDll, string work, Action<string> log)
         foreach (var (a, b) in new[] { (Path.Combine(straightRun, TrainingRun.ResumeFileName), Path.Combine(killedRun, TrainingRun.ResumeFileName)), (Last(straightRun), Last(killedRun)) })
         {
             if (Path.GetFileName(a) != Path.GetFileName(b)) { problems.Add($"{name}: final snapshot {Path.GetFileName(b)}, uninterrupted {Path.GetFileName(a)}"); continue; }
+            using var fence = FinalizerFence.Enter();
             var x = SafetensorsFile.Read(a);
             var y = SafetensorsFile.Read(b);
             try
