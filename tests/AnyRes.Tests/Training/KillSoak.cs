@@ -33,7 +33,7 @@ public sealed class KillSoak(string cliDll, string work, Action<string> log)
     public string Straight(string name, string[] train)
     {
         var outdir = Path.Combine(work, name + "-straight");
-        int code = Child([.. train, "--outdir", outdir], _ => false, out _);
+        int code = Child([.. train, "--outdir", outdir], (_, _) => false, out _);
         if (code != 0) throw new InvalidOperationException($"{name}: the uninterrupted run exited with {code}");
         return Directory.GetDirectories(outdir).Single();
     }
@@ -57,31 +57,32 @@ public sealed class KillSoak(string cliDll, string work, Action<string> log)
             }
             if (k == kills)
             {
-                int code = Child(args, _ => false, out _);
+                int code = Child(args, (_, _) => false, out _);
                 if (code != 0) problems.Add($"{name}: the final resumed run exited with {code}");
                 break;
             }
             // Mode 0: a random moment; 1: while a network snapshot is written; 2: while the resume state is written.
             int mode = rng.Next(3);
             var deadline = TimeSpan.FromSeconds(rng.NextDouble() * maxDelaySeconds);
-            Func<TimeSpan, bool> when = mode switch
+            Func<TimeSpan, int, bool> when = mode switch
             {
-                0 => t => t >= deadline,
-                1 => t => t >= deadline && Writing(outdir, ".network-snapshot-"),
-                _ => t => t >= deadline && Writing(outdir, "." + TrainingRun.ResumeFileName),
+                0 => (t, _) => t >= deadline,
+                1 => (t, pid) => t >= deadline && Writing(outdir, ".network-snapshot-", pid),
+                _ => (t, pid) => t >= deadline && Writing(outdir, "." + TrainingRun.ResumeFileName, pid),
             };
-            int exit = Child(args, when, out bool killed);
+            int exit = Child(args, when, out bool killed, out int child);
             if (!killed)
             {
                 // Finished before its moment: a last resume of the finished run must change nothing (it is compared below).
                 log($"{name}: the run finished before kill {k + 1} (mode {mode}, {deadline.TotalSeconds:F1} s)");
                 if (exit != 0) problems.Add($"{name}: a resumed run exited with {exit}");
-                if (Child(["train", train[1], "--resume", Directory.GetDirectories(outdir).Single()], _ => false, out _) != 0) problems.Add($"{name}: resuming the finished run failed");
+                if (Child(["train", train[1], "--resume", Directory.GetDirectories(outdir).Single()], (_, _) => false, out _) != 0) problems.Add($"{name}: resuming the finished run failed");
                 kills = k;
                 break;
             }
             runDir = Directory.Exists(outdir) ? Directory.GetDirectories(outdir).SingleOrDefault() : null;
-            var temps = runDir is null ? [] : Directory.GetFiles(runDir, ".*.tmp").Select(Path.GetFileName).ToArray();
+            // The child's own temporary files (AtomicFile names them .NAME.PID.GUID.tmp); older ones are a previous kill's, until a resume removes them.
+            var temps = runDir is null ? [] : Directory.GetFiles(runDir, $".*.{child}.*.tmp").Select(Path.GetFileName).ToArray();
             if (temps.Any(t => t!.StartsWith(".network-snapshot-"))) duringSnapshot++;
             if (temps.Any(t => t!.StartsWith("." + TrainingRun.ResumeFileName))) duringResume++;
             int n = runDir is null ? 0 : CheckReadable(runDir, problems);
@@ -95,23 +96,26 @@ public sealed class KillSoak(string cliDll, string work, Action<string> log)
         return new Outcome(kills, duringSnapshot, duringResume, restarts, checkedFiles, problems);
     }
 
-    static bool Writing(string outdir, string prefix)
+    static bool Writing(string outdir, string prefix, int pid)
     {
         try
         {
             return Directory.Exists(outdir) && Directory.EnumerateDirectories(outdir)
-                .Any(d => Directory.EnumerateFiles(d, ".*.tmp").Any(f => Path.GetFileName(f).StartsWith(prefix)));
+                .Any(d => Directory.EnumerateFiles(d, $"{prefix}*.{pid}.*.tmp").Any());
         }
         catch (IOException) { return false; }   // the run folder appeared or a file went while listing
     }
 
     /// <summary>Runs the CLI; polls <paramref name="killWhen"/> (with the time since start) every millisecond and SIGKILLs the process when it says so.</summary>
-    int Child(string[] args, Func<TimeSpan, bool> killWhen, out bool killed)
+    int Child(string[] args, Func<TimeSpan, int, bool> killWhen, out bool killed) => Child(args, killWhen, out killed, out _);
+
+    int Child(string[] args, Func<TimeSpan, int, bool> killWhen, out bool killed, out int pid)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         start.ArgumentList.Add(cliDll);
         foreach (var a in args) start.ArgumentList.Add(a);
         using var process = Process.Start(start)!;
+        pid = process.Id;
         var output = new System.Text.StringBuilder();
         process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (output) output.AppendLine(e.Data); };
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (output) output.AppendLine(e.Data); };
@@ -122,7 +126,7 @@ public sealed class KillSoak(string cliDll, string work, Action<string> log)
         while (!process.WaitForExit(1))
         {
             if (clock.Elapsed > TimeSpan.FromMinutes(10)) { process.Kill(); throw new TimeoutException($"anyres {string.Join(' ', args)} ran 10 minutes"); }
-            if (killWhen(clock.Elapsed))
+            if (killWhen(clock.Elapsed, process.Id))
             {
                 process.Kill();   // SIGKILL on Unix: no handler, no flush, no finally
                 killed = true;
