@@ -20,14 +20,14 @@ public sealed class KillSoak(string cliDll, string work, Action<string> log)
 {
     public sealed record Outcome(int Kills, int DuringSnapshotWrite, int DuringResumeWrite, int Restarts, int FilesChecked, List<string> Problems);
 
-    /// <summary>A small stage-1 run (channels 16, 2 iterations a tick, a snapshot every tick): many writes to be killed in.</summary>
+    /// <summary>A small stage-1 run (channels 16, 2 iterations a tick, a snapshot every tick, the last 5 kept): many writes and deletions to be killed in.</summary>
     public static string[] Stage1(string data, double kimg) =>
         ["train", "global", "--preset", "tiny", "--data", data, "--cbase", "256", "--cmax", "16", "--z-dim", "16", "--workers", "1",
-         "--tick", "0.008", "--snap", "1", "--keep", "0", "--kimg", kimg.ToString(System.Globalization.CultureInfo.InvariantCulture)];
+         "--tick", "0.008", "--snap", "1", "--keep", "5", "--kimg", kimg.ToString(System.Globalization.CultureInfo.InvariantCulture)];
 
     public static string[] Stage2(string data, string teacher, double kimg) =>
         ["train", "patch", "--preset", "tiny", "--data", data, "--data-hr", data, "--teacher", teacher, "--workers", "1",
-         "--tick", "0.008", "--snap", "1", "--keep", "0", "--kimg", kimg.ToString(System.Globalization.CultureInfo.InvariantCulture)];
+         "--tick", "0.008", "--snap", "1", "--keep", "5", "--kimg", kimg.ToString(System.Globalization.CultureInfo.InvariantCulture)];
 
     /// <summary>Trains <paramref name="train"/> uninterrupted into <c>work/name-straight</c>; returns the run folder.</summary>
     public string Straight(string name, string[] train)
