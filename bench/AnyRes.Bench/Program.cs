@@ -9,6 +9,8 @@ var benches = new Dictionary<string, Func<string[], int>>
     ["train"] = TrainBench.Run,
     ["generator"] = GeneratorBench.Run,
     ["viewer"] = ViewerBench.Run,
+    ["fuzz"] = FuzzBench.Run,
+    ["soak"] = SoakBench.Run,
 };
 if (args.Length == 0 || !benches.TryGetValue(args[0], out var bench))
 {

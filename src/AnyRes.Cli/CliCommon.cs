@@ -33,15 +33,29 @@ public static class CliCommon
             Console.Error.WriteLine($"error: {heapError}");
             return UserError;
         }
+        var parse = root.Parse(args);
+        // A mistyped flag or value is bad input like any other: one line, not the parser's error list followed by the whole help.
+        if (parse.Errors.Count > 0) return Fail($"{string.Join("; ", parse.Errors.Select(e => e.Message))} (--help lists the options)");
         try
         {
-            return root.Parse(args).Invoke();
+            return parse.Invoke();
         }
-        catch (AnyResException e)
+        catch (Exception e) when (IsUserError(e))
         {
-            Console.Error.WriteLine($"error: {e.Message}");
-            return UserError;
+            return Fail(e.Message);
         }
+    }
+
+    /// <summary>
+    /// Bad input (<see cref="AnyResException"/>) and what the file system refuses (a file where a folder should be, a full disk,
+    /// no permission: the message names the path) are the user's to fix: one line. Anything else is a bug and keeps its trace.
+    /// </summary>
+    static bool IsUserError(Exception e) => e is AnyResException or IOException or UnauthorizedAccessException;
+
+    static int Fail(string message)
+    {
+        Console.Error.WriteLine($"error: {System.Text.RegularExpressions.Regex.Replace(message, @"\s+", " ").Trim()}");
+        return UserError;
     }
 
     /// <summary>Wraps a verb's body so user errors print one line; unexpected exceptions keep their stack trace.</summary>
@@ -56,12 +70,17 @@ public static class CliCommon
             }
             return body(result);
         }
-        catch (AnyResException e)
+        catch (Exception e) when (IsUserError(e))
         {
-            Console.Error.WriteLine($"error: {e.Message}");
-            return UserError;
+            return Fail(e.Message);
         }
     };
+
+    /// <summary>A checkpoint the verb is about to write: an existing file or folder there is never replaced.</summary>
+    public static string NewOutput(string path, string flag) =>
+        File.Exists(path) || Directory.Exists(path)
+            ? throw AnyResException.ForFile(path, $"already exists; not overwritten (remove it or give another {flag})")
+            : path;
 
     /// <summary>While alive, Ctrl-C cancels <see cref="Token"/> (saying <c>message</c>) instead of ending the process; a second Ctrl-C ends it at once.</summary>
     public sealed class CtrlC : IDisposable

@@ -38,7 +38,7 @@ public static class DemoCommand
 
     public static Command Create()
     {
-        var outOption = new Option<string>("--out") { Description = "Output folder (data, runs, renders, index.html)", DefaultValueFactory = _ => "demo-out" };
+        var outOption = new Option<string>("--out") { Description = "Output folder (data, runs, renders, index.html): new, empty or an earlier demo's", DefaultValueFactory = _ => "demo-out" };
         var minutesOption = new Option<double>("--minutes") { Description = "Time budget in minutes of the training on built-in data and its renders (the bundled model's renders come first, on top)", DefaultValueFactory = _ => DefaultMinutes };
         var seedOption = new Option<int>("--seed") { Description = "Seed of the data, the training and the rendered latent", DefaultValueFactory = _ => 0 };
         var imagesOption = new Option<int>("--images") { Description = "Number of synthetic training images (native sizes 128–768 px)", DefaultValueFactory = _ => 48 };
@@ -60,6 +60,9 @@ public static class DemoCommand
         }));
         return command;
     }
+
+    /// <summary>Marks an --out folder as the demo's own, so a later demo may replace what it wrote there.</summary>
+    const string MarkerFile = ".anyres-demo";
 
     sealed record DemoSettings(string Out, double Minutes, int Seed, int Images, int Width, int Height, string Bundled)
     {
@@ -85,8 +88,14 @@ public static class DemoCommand
     static int Run(DemoSettings s, torch.Device device)
     {
         var clock = Stopwatch.StartNew();
-        Directory.CreateDirectory(s.Out);
         void Say(string text) => Console.WriteLine($"[demo {clock.Elapsed:mm\\:ss}] {text}");
+        // The demo replaces its own renders and data in --out; anything else there (photos, another run) is never touched.
+        var marker = Path.Combine(s.Out, MarkerFile);
+        if (File.Exists(marker)) Say($"{s.Out} holds an earlier demo: its data is reused, its renders and index.html are replaced");
+        else if (Directory.Exists(s.Out) && Directory.EnumerateFileSystemEntries(s.Out).Any())
+            throw AnyResException.ForFile(s.Out, "is not empty and holds no earlier demo: give a new or empty --out");
+        AtomicFile.CreateFolder(s.Out);
+        AtomicFile.WriteAllText(marker, "written by anyres demo: this folder's renders, data and index.html are replaced when the demo runs here again\n");
         var sections = new List<DemoSection>();
 
         // 0. The bundled model: what hours of training on real native-size photos give, rendered in about a minute.

@@ -30,7 +30,7 @@ public static class GenerateCommand
             int p = tiles.TileSize;
             if (result.GetValue(height) is not null && !result.GetValue(panorama)) throw new AnyResException("--height is for --panorama (use --size otherwise)");
             var view = result.GetValue(panorama) ? PanoramaView(tiles, result.GetValue(region), result.GetValue(size), result.GetValue(height), result.GetValue(canvas))
-                     : result.GetValue(region) is string r ? RegionView(r, result.GetValue(size), p, 1)
+                     : result.GetValue(region) is string r ? RegionView(r, result.GetValue(size), p, null)
                      : result.GetValue(size) is string s ? CanvasView.FullFrame(ParseSize(s).Width, ParseSize(s).Height, result.GetValue(canvas))
                      : CanvasView.FullFrame(p, p, result.GetValue(canvas));
             var dir = result.GetValue(outDir)!;
@@ -40,8 +40,8 @@ public static class GenerateCommand
                 var path = Path.Combine(dir, $"seed{seedList[i]:D4}.png");
                 string label = $"seed {seedList[i]} ({i + 1}/{seedList.Count}) {view.Width}x{view.Height}";
                 using var ws = o.Map(result, tiles, seedList[i]);
-                Rendering.RenderPng(tiles, ws, view, path, o.RenderOptions(result, label));
-                Console.Error.WriteLine();
+                try { Rendering.RenderPng(tiles, ws, view, path, o.RenderOptions(result, label)); }
+                finally { Console.Error.WriteLine(); }   // ends the progress line, so an error starts its own
                 Console.WriteLine($"{path}  ({view.Width}x{view.Height}, canvas {view.VirtualSize:0.##}, {watch.Elapsed.TotalSeconds:F1} s)");
             }
             return 0;
@@ -67,14 +67,18 @@ public static class GenerateCommand
     }
 
     /// <summary>
-    /// A region at --size, or without --size at the model's size p on the region's longer side. x fractions are of a width of
-    /// <paramref name="period"/> frames (1 for a frame, frames per turn for a panorama).
+    /// A region at --size, or without --size at the model's size p on the region's longer side. x fractions are of the frame, or
+    /// for a panorama of its <paramref name="turn"/> (frames per turn).
     /// </summary>
-    static CanvasView RegionView(string text, string? size, int p, double period)
+    static CanvasView RegionView(string text, string? size, int p, double? turn)
     {
+        double period = turn ?? 1;
         var v = ParseNumbers(text, 4, "--region");
         double rw = (v[2] - v[0]) * period, rh = v[3] - v[1];
         if (!(rw > 0) || !(rh > 0)) throw new AnyResException($"--region {text}: need x0 < x1 and y0 < y1");
+        bool wraps = turn is not null;   // a panorama's turn continues on both sides: any x shows part of it
+        if (!((wraps || (v[0] < 1 && v[2] > 0)) && v[1] < 1 && v[3] > 0))
+            throw new AnyResException($"--region {text}: lies wholly outside the frame (0,0 to 1,1); a region may reach beyond it (extrapolated) but must show part of it");
         var (w, h) = size is not null ? ParseSize(size)
                    : ((int)Math.Max(1, Math.Round(p * rw / Math.Max(rw, rh))), (int)Math.Max(1, Math.Round(p * rh / Math.Max(rw, rh))));
         return CanvasView.Region(w, h, v[0] * period, v[1], v[2] * period, v[3]);
@@ -109,8 +113,11 @@ sealed class RenderCliOptions
 
     public GeneratorTiles LoadNetwork(ParseResult result) => GeneratorTiles.Load(result.GetValue(Network)!, CliCommon.Device(result), result.GetValue(Class));
 
-    public TorchSharp.torch.Tensor Map(ParseResult result, GeneratorTiles tiles, uint seed) =>
-        tiles.Map(seed, result.GetValue(Trunc), result.GetValue(TruncCutoff));
+    public TorchSharp.torch.Tensor Map(ParseResult result, GeneratorTiles tiles, uint seed)
+    {
+        if (result.GetValue(TruncCutoff) is int cutoff && cutoff < 0) throw new AnyResException($"--trunc-cutoff {cutoff}: expected 0 or more");
+        return tiles.Map(seed, result.GetValue(Trunc), result.GetValue(TruncCutoff));
+    }
 
     /// <summary>Render options with a one-line progress display on stderr.</summary>
     public RenderOptions RenderOptions(ParseResult result, string label) => new()

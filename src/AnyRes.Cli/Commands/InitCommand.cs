@@ -15,12 +15,12 @@ public static class InitCommand
         cfg.AcceptOnlyFromAmong("stylegan3-t", "stylegan3-r", "tiny");
         var size = new Option<int>("--size") { Description = "Output size of G and input size of D (power of two, 16..1024)", DefaultValueFactory = _ => 256 };
         var patch = new Option<bool>("--patch") { Description = "Stage-2 generator: with the scale mapping branch (patch training)" };
-        var output = new Option<string>("--out") { Description = "Checkpoint file to write (.safetensors)", Required = true };
+        var output = new Option<string>("--out") { Description = "Checkpoint file to write (.safetensors; an existing file is not replaced)", Required = true };
         var seed = new Option<long>("--seed") { Description = "Random seed of the initial weights", DefaultValueFactory = _ => 0 };
         var command = new Command("init", "Write a randomly initialised network checkpoint (G, G_ema, D), for tests and benchmarks.") { cfg, size, patch, output, seed };
         command.SetAction(CliCommon.Action(result =>
         {
-            string c = result.GetValue(cfg)!, path = result.GetValue(output)!;
+            string c = result.GetValue(cfg)!, path = CliCommon.NewOutput(result.GetValue(output)!, "--out");
             int s = result.GetValue(size);
             GeneratorOptions gOptions;
             try { gOptions = c == "tiny" ? GeneratorOptions.Tiny(s) : GeneratorOptions.Preset(c, s); }

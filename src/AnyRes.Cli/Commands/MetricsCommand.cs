@@ -81,6 +81,8 @@ public static class MetricsCommand
         {
             var device = CliCommon.Device(result);
             var specs = MetricsCli.Specs(result);
+            // A bad --out fails now, not after the metric pass.
+            if (result.GetValue(output) is { } target) AtomicFile.CreateFolder(Path.GetDirectoryName(Path.GetFullPath(target))!);
             var path = result.GetValue(network)!;
             var detector = FeatureExtractors.Create(result.GetValue(MetricsCli.Detector)!, result.GetValue(MetricsCli.DetectorFile), device);
             var className = result.GetValue(MetricsCli.Class);

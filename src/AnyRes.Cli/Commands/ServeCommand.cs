@@ -1,4 +1,5 @@
 using System.CommandLine;
+using AnyRes.Core;
 using AnyRes.Web;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -30,6 +31,7 @@ public static class ServeCommand
         };
         command.SetAction(CliCommon.Action(result =>
         {
+            if (result.GetValue(port) is < 0 or > 65535) throw new AnyResException($"--port {result.GetValue(port)}: expected 0..65535");
             var options = new ViewerOptions
             {
                 Networks = [.. result.GetValue(networks)!], Device = result.GetValue(CliCommon.DeviceOption)!, TileSize = result.GetValue(tileSize),

@@ -87,6 +87,7 @@ public static class TrainCommand
             string Text((PropertyInfo Property, string JsonName, Option<string> Option) f) => result.GetValue(f.Option) ?? "true";
             if (result.GetValue(resume) is { } runDir)
             {
+                if (File.Exists(runDir)) throw AnyResException.ForFile(runDir, $"is a file; --resume takes a run directory (the folder holding {TrainingRun.ResumeFileName})");
                 var adjustable = new[] { "kimg", "tick", "snap", "keep" };
                 if (given.FirstOrDefault(f => !adjustable.Contains(f.JsonName)) is { JsonName: { } bad })
                     throw new AnyResException($"--{bad.Replace('_', '-')} cannot change when resuming (only --kimg, --tick, --snap, --keep)");

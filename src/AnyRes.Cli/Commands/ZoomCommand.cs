@@ -25,6 +25,7 @@ public static class ZoomCommand
         command.SetAction(CliCommon.Action(result =>
         {
             var c = GenerateCommand.ParseNumbers(result.GetValue(center)!, 2, "--center");
+            if (!(c[0] is >= 0 and <= 1 && c[1] is >= 0 and <= 1)) throw new AnyResException($"--center {result.GetValue(center)}: expected a point of the frame (fractions from 0 to 1)");
             if (result.GetValue(frames) < 1) throw new AnyResException("--frames must be at least 1");
             var watch = Stopwatch.StartNew();
             var tiles = o.LoadNetwork(result);
@@ -36,8 +37,8 @@ public static class ZoomCommand
             {
                 Progress = (done, total) => Console.Error.Write($"\rframe {frame}/{path.Frames} (zoom {path.ZoomAt(frame - 1):0.00}): tile {done}/{total}   "),
             };
-            Rendering.RenderZoom(tiles, ws, path, result.GetValue(output)!, result.GetValue(fps), options, (done, _) => frame = done + 1);
-            Console.Error.WriteLine();
+            try { Rendering.RenderZoom(tiles, ws, path, result.GetValue(output)!, result.GetValue(fps), options, (done, _) => frame = done + 1); }
+            finally { Console.Error.WriteLine(); }   // ends the progress line, so an error starts its own
             Console.WriteLine($"{result.GetValue(output)}  ({path.Frames} frames {w}x{h}, zoom {path.From}→{path.To}, {watch.Elapsed.TotalSeconds:F1} s)");
             return 0;
         }));

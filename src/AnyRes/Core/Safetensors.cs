@@ -45,8 +45,15 @@ public sealed class SafetensorsFile
         if (headerLength <= 0 || headerLength > MaxHeaderBytes || 8 + headerLength > bytes.Length)
             throw AnyResException.ForFile(nameForErrors, "not a safetensors file (bad header length)");
         JsonObject header;
-        try { header = JsonNode.Parse(Encoding.UTF8.GetString(bytes, 8, (int)headerLength))!.AsObject(); }
-        catch (Exception e) when (e is JsonException or InvalidOperationException) { throw AnyResException.ForFile(nameForErrors, "not a safetensors file (header is not JSON)", e); }
+        try
+        {
+            header = JsonNode.Parse(Encoding.UTF8.GetString(bytes, 8, (int)headerLength))?.AsObject() ?? throw new JsonException("the header is null");
+            _ = header.Count;   // builds the property map now: a repeated name throws ArgumentException here, not mid-read
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or ArgumentException)
+        {
+            throw AnyResException.ForFile(nameForErrors, "not a safetensors file (header is not a JSON object with distinct names)", e);
+        }
 
         long dataStart = 8 + headerLength;
         var metadata = new Dictionary<string, string>();

@@ -56,10 +56,16 @@ public abstract class ImageDataset
             if (tooSmall(image) is { } why) excluded.Add($"{source.DisplayName(image.Path)}: {image.Width}x{image.Height} {why}, excluded");
             else images.Add(image);
         }
+        if (images.Count == 0)
+        {
+            // One line for the whole set (not a warning per image first): the largest image and why even it is left out.
+            if (source.Images.Count == 0) throw AnyResException.ForFile(source.Location, "no readable images");
+            var largest = source.Images.MaxBy(i => Math.Min(i.Width, i.Height))!;
+            throw AnyResException.ForFile(source.Location, $"all {source.Images.Count} images are too small for these settings "
+                + $"(largest: {source.DisplayName(largest.Path)}, {largest.Width}x{largest.Height}, {tooSmall(largest)})");
+        }
         warn ??= line => Console.Error.WriteLine($"warning: {line}");
         foreach (var line in excluded) warn(line);
-        if (images.Count == 0)
-            throw AnyResException.ForFile(source.Location, source.Images.Count == 0 ? "no readable images" : $"all {source.Images.Count} images are too small for these settings");
         labels?.CheckNonEmpty(images, source.Location);   // the size filter may empty a class
         Images = images;
         Excluded = excluded;

@@ -62,7 +62,7 @@ public static class SynthImages
         if (count < 1) throw new AnyResException($"--count must be positive, got {count}");
         if (minSize < 1 || maxSize < minSize) throw new AnyResException($"need 1 <= --min-size <= --max-size, got {minSize}..{maxSize}");
         if (classes < 0 || classes > 99 || (classes > 0 && count < classes)) throw new AnyResException($"--classes {classes}: expected 0..99 and at most --count ({count})");
-        Directory.CreateDirectory(folder);
+        AtomicFile.CreateFolder(folder);
         for (int k = 0; k < classes; k++) Directory.CreateDirectory(Path.Combine(folder, ClassName(k)));
         var paths = new string[count];
         Parallel.For(0, count, i =>

@@ -74,7 +74,7 @@ public sealed class ReproduceProtocol(ReproduceSettings settings, torch.Device d
         }
         if (Directory.Exists(_out) && Directory.EnumerateFileSystemEntries(_out).Any())
             throw AnyResException.ForFile(_out, $"is not empty and holds no {StateFile}: give a new or empty --out");
-        Directory.CreateDirectory(_out);
+        AtomicFile.CreateFolder(_out);
         _state = new ReproduceState { Settings = fingerprint, Command = settings.Command };
         foreach (var name in PhaseNames) _state.Phase(name);   // listed in order
         SaveState();

@@ -67,7 +67,7 @@ public static class Rendering
             });
             return;
         }
-        Directory.CreateDirectory(output);
+        AtomicFile.CreateFolder(output);
         for (int i = 0; i < zoom.Frames; i++)
         {
             RenderPng(synthesizer, ws, zoom.View(i), Path.Combine(output, $"frame{i:D4}.png"), options);

@@ -136,10 +136,15 @@ public sealed record TrainingOptions
         if (Aug != "noaug") throw new AnyResException($"--aug {Aug}: only noaug is implemented (train.sh uses --aug=noaug)");
         if (ClassBalanced && !Cond) throw new AnyResException("--class-balanced needs --cond");
         if (ScaleAnneal != -1) throw new AnyResException("--scale-anneal: annealing is disabled in the reference (must be -1)");
+        if (Gpus < 1) throw new AnyResException($"--gpus {Gpus}: expected at least 1");
+        if (Cbase < 1 || Cmax < 1 || ZDim is < 1) throw new AnyResException("--cbase, --cmax and --z-dim must be at least 1");
+        if (!(Gamma >= 0) || !(Dlr > 0) || (Glr is { } glr && !(glr > 0))) throw new AnyResException("--gamma must be at least 0, --glr and --dlr positive");
+        if (Keep < 0) throw new AnyResException($"--keep {Keep}: expected 0 (keep all) or more");
         if (Batch % Gpus != 0) throw new AnyResException("--batch must be a multiple of --gpus");
         if (Batch % (Gpus * BatchPerPass) != 0) throw new AnyResException("--batch must be a multiple of --gpus times --batch-gpu");
         if (BatchPerPass < MbstdGroup) throw new AnyResException("--batch-gpu cannot be smaller than --mbstd-group");
-        if (Kimg <= 0 || Tick <= 0 || Snap < 1) throw new AnyResException("--kimg and --tick must be positive and --snap at least 1");
+        if (!(Kimg > 0) || !(Tick > 0) || Snap < 1)
+            throw new AnyResException(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"--kimg {Kimg}, --tick {Tick}, --snap {Snap}: --kimg and --tick must be positive and --snap at least 1"));
         if (Ema is { } ema && !(ema > 0)) throw new AnyResException($"--ema {ema}: the EMA half-life must be positive (kimg)");
         if (ScaleConditioning == ScaleConditioning.LogZoom && ScaleMappingMin is <= 0) throw new AnyResException("--scale-conditioning log-zoom needs --scale-mapping-min > 0");
         if (Panorama && (Fov < 1 || Fov > 360)) throw new AnyResException($"--fov {Fov}: must be 1..360 degrees");

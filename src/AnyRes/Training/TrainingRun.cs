@@ -52,26 +52,27 @@ public sealed class TrainingRun : IDisposable
     {
         o.Validate();
         var loader = OpenData(o, device, 0);
-        TrainingNetworks nets;
+        TrainingNetworks? nets = null;
         try
         {
             nets = o.TrainingMode == TrainingMode.Patch ? TrainingNetworks.FromTeacher(o, device, log, loader.Labels?.Names)
                                                       : TrainingNetworks.Fresh(o, device, loader.Labels?.Count ?? 0);
+            var runDir = NewRunDir(o);
+            AtomicFile.WriteAllText(Path.Combine(runDir, OptionsFileName), o.ToJson());
+            if (loader.Labels is { } labels)
+            {
+                AtomicFile.WriteAllText(Path.Combine(runDir, ClassesFileName), ClassLabels.NamesJson(labels.Names));
+                log($"{labels.Count} classes: {string.Join(", ", labels.Names)}");
+            }
+            log($"run directory {runDir}");
+            return new TrainingRun(runDir, o, device, nets, loader, Perceptual(o, nets, device), log);
         }
         catch
         {
+            nets?.Dispose();   // an --outdir that cannot be written, say: nothing keeps running
             loader.Dispose();
             throw;
         }
-        var runDir = NewRunDir(o);
-        AtomicFile.WriteAllText(Path.Combine(runDir, OptionsFileName), o.ToJson());
-        if (loader.Labels is { } labels)
-        {
-            AtomicFile.WriteAllText(Path.Combine(runDir, ClassesFileName), ClassLabels.NamesJson(labels.Names));
-            log($"{labels.Count} classes: {string.Join(", ", labels.Names)}");
-        }
-        log($"run directory {runDir}");
-        return new TrainingRun(runDir, o, device, nets, loader, Perceptual(o, nets, device), log);
     }
 
     /// <summary>Continues the run in <paramref name="runDir"/> from its resume file, bit-identically; <paramref name="adjust"/> may change the length (kimg, snapshot cadence).</summary>
@@ -115,6 +116,8 @@ public sealed class TrainingRun : IDisposable
             c.BatchIdx = (long)counters["batch_idx"]!;
             c.CurTick = (long)counters["cur_tick"]!;
             c.TickStartNimg = (long)counters["tick_start_nimg"]!;
+            // A kill during a write leaves its temporary file beside the intact target; the run's folder is this process's now.
+            foreach (var temp in Directory.GetFiles(runDir, ".*.tmp")) File.Delete(temp);
             AtomicFile.WriteAllText(Path.Combine(runDir, OptionsFileName), o.ToJson());
             log($"resuming {runDir} at kimg {c.CurNimg / 1000.0:0.000} (iteration {c.BatchIdx})");
             return run;
@@ -152,12 +155,12 @@ public sealed class TrainingRun : IDisposable
 
     static string NewRunDir(TrainingOptions o)
     {
-        Directory.CreateDirectory(o.Outdir);
+        AtomicFile.CreateFolder(o.Outdir);
         int next = Directory.EnumerateDirectories(o.Outdir)
             .Select(d => Path.GetFileName(d)).Select(n => n.Length >= 5 && int.TryParse(n[..5], out var id) ? id : -1)
             .DefaultIfEmpty(-1).Max() + 1;
         var dir = Path.Combine(o.Outdir, $"{next:00000}-{o.RunDescription()}");
-        Directory.CreateDirectory(dir);
+        AtomicFile.CreateFolder(dir);
         return dir;
     }
 
@@ -167,6 +170,12 @@ public sealed class TrainingRun : IDisposable
         var c = Trainer.Counters;
         long startIterations = c.BatchIdx;
         double tickStartTime = _clock.Elapsed.TotalSeconds, maintenance = 0;
+        if (c.CurNimg >= Options.Kimg * 1000)
+        {
+            // A finished run resumed again (say, after a kill right after its last snapshot): training once more would go past --kimg.
+            Log($"the run is done at kimg {c.CurNimg / 1000.0:0.000} of {Options.Kimg}; nothing to train (resume with a larger --kimg to continue)");
+            return;
+        }
         Log($"training for {Options.Kimg} kimg ({Options.TrainingMode.ToString().ToLowerInvariant()} stage) on {_device}");
         while (true)
         {

@@ -121,6 +121,13 @@ public class TrainingRunTests(SyntheticSets sets) : IClassFixture<SyntheticSets>
                 Assert.True(t.eq(resumed[name]).all().item<bool>(), $"{name} differs after resume");
             }
         }
+        // Resuming the finished run (a kill right after its last snapshot, then --resume) trains nothing more.
+        using (var again = TrainingRun.Resume(runDir, Cpu, _ => { }))
+        {
+            again.Run();
+            var state = State(again);
+            foreach (var (name, t) in straight) Assert.True(t.eq(state[name]).all().item<bool>(), $"{name} changed when the finished run was resumed");
+        }
     }
 
     static Dictionary<string, Tensor> State(TrainingRun run)

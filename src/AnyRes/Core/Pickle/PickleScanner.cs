@@ -64,10 +64,10 @@ internal static class PickleScanner
                 case '2': stack.Add(Top(stack, name, at)); break;                       // DUP
                 case 'R': case 0x81: Pop(stack, 2, name, at); stack.Add(Other); break;  // REDUCE, NEWOBJ
                 case 0x92: Pop(stack, 3, name, at); stack.Add(Other); break;            // NEWOBJ_EX
-                case 'g': stack.Add(Get(memo, long.Parse(ReadLine(s, name)), name, at)); break;                     // GET
+                case 'g': stack.Add(Get(memo, MemoIndex(ReadLine(s, name), name, at), name, at)); break;                    // GET
                 case 'h': stack.Add(Get(memo, Read(s, 1, name)[0], name, at)); break;                                 // BINGET
                 case 'j': stack.Add(Get(memo, BinaryPrimitives.ReadUInt32LittleEndian(Read(s, 4, name)), name, at)); break; // LONG_BINGET
-                case 'p': memo[long.Parse(ReadLine(s, name))] = Top(stack, name, at); break;                        // PUT
+                case 'p': memo[MemoIndex(ReadLine(s, name), name, at)] = Top(stack, name, at); break;                      // PUT
                 case 'q': memo[Read(s, 1, name)[0]] = Top(stack, name, at); break;                                    // BINPUT
                 case 'r': memo[BinaryPrimitives.ReadUInt32LittleEndian(Read(s, 4, name))] = Top(stack, name, at); break; // LONG_BINPUT
                 case 0x94: memo[memo.Count] = Top(stack, name, at); break;              // MEMOIZE
@@ -95,6 +95,11 @@ internal static class PickleScanner
             }
         }
     }
+
+    /// <summary>The decimal memo index of GET and PUT (protocol 0's text opcodes).</summary>
+    static long MemoIndex(string text, string name, long at) =>
+        long.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var i) ? i
+            : throw AnyResException.ForFile(name, $"malformed pickle: memo index at byte {at} is not a number");
 
     static void Check(string module, string global, IReadOnlySet<string> allowed, string name)
     {
