@@ -55,6 +55,16 @@ public class FinalizerFenceTests
         using (FinalizerFence.Enter()) Assert.True(FinalizerFence.Active);
     }
 
+    /// <summary>A no-GC region left open by someone else (the runtime would refuse a second one) is ended and replaced.</summary>
+    [Fact]
+    public void A_region_left_open_elsewhere_does_not_stop_the_fence()
+    {
+        Assert.True(GC.TryStartNoGCRegion(1 << 20));
+        using (FinalizerFence.Enter()) Assert.True(FinalizerFence.Active);
+        Assert.False(FinalizerFence.Active);
+        using (FinalizerFence.Enter()) Assert.True(FinalizerFence.Active);
+    }
+
     /// <summary>
     /// The race itself: torch ops with temporary Scalars on this thread while another thread allocates (~250 MB/s, like a data
     /// loader decoding photos). Without the fence the same loop died with "toFloat at c10/core/Scalar.h" after 9.1 and 14.3 s
