@@ -1,11 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using AnyRes.Core;
 using AnyRes.Data;
 using AnyRes.Metrics;
-using AnyRes.Synthesis;
 
 namespace AnyRes.Cli.Commands;
 

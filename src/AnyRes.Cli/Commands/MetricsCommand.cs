@@ -3,9 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using AnyRes.Core;
-using AnyRes.Data;
 using AnyRes.Metrics;
-using AnyRes.Synthesis;
 
 namespace AnyRes.Cli.Commands;
 

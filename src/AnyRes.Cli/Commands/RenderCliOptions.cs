@@ -1,6 +1,4 @@
 using System.CommandLine;
-using System.Diagnostics;
-using System.Globalization;
 using AnyRes.Core;
 using AnyRes.Synthesis;
 
