@@ -11,6 +11,7 @@ var benches = new Dictionary<string, Func<string[], int>>
     ["viewer"] = ViewerBench.Run,
     ["fuzz"] = FuzzBench.Run,
     ["soak"] = SoakBench.Run,
+    ["memory"] = MemoryBench.Run,
 };
 if (args.Length == 0 || !benches.TryGetValue(args[0], out var bench))
 {
