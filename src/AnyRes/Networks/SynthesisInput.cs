@@ -61,8 +61,7 @@ public class SynthesisInput : nn.Module
         var f0 = freqs.unsqueeze(0);                                                        // [1, C, 2]
         var ph = phases.unsqueeze(0) + f0.matmul(m.narrow(1, 0, 2).narrow(2, 2, 1)).squeeze(2); // [B, C]
         var f = f0.matmul(m.narrow(1, 0, 2).narrow(2, 0, 2));                                 // [B, C, 2]
-        // Dampen frequencies pushed out of band by the user transform.
-        var amplitudes = (1 - (f.norm(2) - Bandwidth) / (SamplingRate / 2 - Bandwidth)).clamp(0, 1);
+        var amplitudes = Amplitudes(f);   // dampens frequencies pushed out of band by the user transform
 
         var g = Grid(w.dtype, device);
         var gx = g.view(1, 1, Size, 1);
@@ -77,6 +76,9 @@ public class SynthesisInput : nn.Module
         Shapes.Assert(user, batch, 3, 3);
         return user;
     }
+
+    /// <summary>1 inside the band, falling linearly to 0 at half the sampling rate, per frequency [.., C, 2] → [.., C].</summary>
+    protected Tensor Amplitudes(Tensor f) => (1 - (f.norm(-1) - Bandwidth) / (SamplingRate / 2 - Bandwidth)).clamp(0, 1);
 
     /// <summary>Pixel centres of the S×S grid in image units (affine_grid with half-size S/(2·sr), align_corners=False).</summary>
     protected Tensor Grid(ScalarType dtype, Device device) => (arange(Size, dtype: dtype, device: device) + (0.5 - Size / 2.0)) / SamplingRate;
@@ -103,8 +105,11 @@ public sealed class SynthesisInput360 : SynthesisInput
 {
     public readonly int Fov, MarginSize;
 
+    /// <summary>Grid columns of one frame, F = S − 2·margin.</summary>
+    public int FrameColumns => Size - 2 * MarginSize;
+
     /// <summary>Columns per turn, W₃₆₀ = F·360 // fov (the reference's integer division).</summary>
-    public int TurnColumns => (Size - 2 * MarginSize) * 360 / Fov;
+    public int TurnColumns => FrameColumns * 360 / Fov;
 
     /// <summary>Frames per turn in image units: the period of the features along x.</summary>
     public double Period => TurnColumns / SamplingRate;
@@ -130,8 +135,7 @@ public sealed class SynthesisInput360 : SynthesisInput
         var theta = (column * (2.0 / TurnColumns) - 1) * Math.PI;
 
         int half = Channels / 2;
-        var f = freqs.unsqueeze(0);
-        var amplitudes = (1 - (f.norm(2) - Bandwidth) / (SamplingRate / 2 - Bandwidth)).clamp(0, 1).view(1, 1, 1, Channels);
+        var amplitudes = Amplitudes(freqs).view(1, 1, 1, Channels);   // of the untransformed frequencies, as the reference
         Tensor Half(Tensor around, int start) =>
             around * freqs[start..(start + half), 0].view(1, 1, 1, half) + qy * freqs[start..(start + half), 1].view(1, 1, 1, half) + phases[start..(start + half)].view(1, 1, 1, half);
         var x = cat(new[] { Half(theta.sin(), 0), Half(theta.cos(), half) }, 3);

@@ -1,6 +1,6 @@
-using AnyRes.Features;
 using AnyRes.Core;
 using AnyRes.Data;
+using AnyRes.Features;
 using AnyRes.Networks;
 using AnyRes.Ops;
 using TorchSharp;
@@ -149,10 +149,10 @@ public sealed class Trainer : IDisposable
     /// </summary>
     Tensor PanoramaWindow(SynthesisInput360 pano, Tensor ws, Tensor? c, bool updateEmas)
     {
-        int frame = pano.Size - 2 * pano.MarginSize;
+        int frame = pano.FrameColumns;
         long start = Draw(360 / pano.Fov * frame);
         Tensor Frame(long column) =>
-            Nets.G.Synthesis(ws, Shifted(null, torch.full(ws.shape[0], column / pano.SamplingRate, device: ws.device), ws.shape[0]), updateEmas: updateEmas, c: c);
+            Nets.G.Synthesis(ws, Shifted(null, torch.full(ws.shape[0], column / pano.SamplingRate, device: ws.device)), updateEmas: updateEmas, c: c);
         var both = torch.cat(new[] { Frame(start), Frame(start + frame) }, 3);
         long p = both.shape[3] / 2;
         return both.narrow(3, Draw(p + 1), p);
@@ -161,11 +161,11 @@ public sealed class Trainer : IDisposable
     /// <summary>A uniform integer in [0, n) from the latent generator (part of the resume state).</summary>
     long Draw(long n) => torch.randint(0, n, new long[] { 1 }, generator: _latents).item<long>();
 
-    /// <summary>Transforms [B, 3, 3] (identities when null) moved by dx image units along x; unchanged without dx.</summary>
-    static Tensor? Shifted(Tensor? transform, Tensor? dx, long batch = 0)
+    /// <summary>Transforms [B, 3, 3] (identities when null) moved by dx [B] image units along x; unchanged without dx.</summary>
+    static Tensor? Shifted(Tensor? transform, Tensor? dx)
     {
         if (dx is null) return transform;
-        var t = transform ?? torch.eye(3, device: dx.device).expand(batch, 3, 3);
+        var t = transform ?? torch.eye(3, device: dx.device).expand(dx.shape[0], 3, 3);
         var unit = torch.zeros(1, 3, 3, device: dx.device);
         unit[0, 0, 2] = 1;
         return t + dx.to(t.dtype).view(-1, 1, 1) * unit;
@@ -178,7 +178,7 @@ public sealed class Trainer : IDisposable
         Tensor? teacherImg = null;
         if (withTeacher)
             using (Stats.Time("Timing/Gmain/teacher")) using (torch.no_grad())
-                teacherImg = Nets.Teacher!.forward(z, c, Shifted(null, offset, z.shape[0]));   // the same class; a panorama's frame at the offset
+                teacherImg = Nets.Teacher!.forward(z, c, Shifted(null, offset));   // the same class; a panorama's frame at the offset
         Tensor img, logits;
         using (Stats.Time("Timing/Gmain/G")) img = RunG(z, c, Shifted(transform, offset), updateEmas: false);
         using (Stats.Time("Timing/Gmain/D")) logits = Nets.D.call(img, c);
